@@ -1,0 +1,90 @@
+// The one interface between the Node-API bindings (addon.cc) and the per-OS backends
+// (mapping_posix.cc, mapping_win32.cc, guard_*.cc). addon.cc includes only this header.
+//
+// Exception model: platform code never throws. Every fallible call returns false and fills an
+// OsError; addon.cc turns that into a JS Error with .code/.syscall/.errno. C++ exceptions are
+// enabled for node-addon-api only (NAPI_CPP_EXCEPTIONS), never across a guarded copy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace hexmap {
+
+struct OsError {
+  std::string code;     // stable code: ENOENT EACCES EISDIR EBUSY EIO EINVAL ENOMEM EEXIST ENOSPC EPERM ...
+  std::string syscall;  // e.g. "open", "mmap", "CreateFileW", "MapViewOfFile"
+  int64_t errnum = 0;   // errno (POSIX) or GetLastError() (Win32)
+  std::string message;  // one sentence a user can act on
+};
+
+enum class SourceKind { File, SharedMemory };
+
+// An open file or named shared-memory section. Owned by addon.cc; created and destroyed only
+// through the functions below. Opaque outside its backend.
+struct Source;
+
+// A mapped window of a Source. `base` points at the first byte of the window, which starts at
+// `offset` (a multiple of AllocationGranularity()) and is `length` bytes long.
+struct View {
+  uint8_t* base = nullptr;
+  uint64_t offset = 0;
+  size_t length = 0;
+  bool writable = false;
+  void* platform = nullptr;  // backend bookkeeping (e.g. the mapping HANDLE on Win32)
+};
+
+// 64 KiB on Windows (SYSTEM_INFO.dwAllocationGranularity), the page size on POSIX.
+uint64_t AllocationGranularity();
+// The VM page size (4 KiB on x86-64 everywhere).
+uint64_t PageSize();
+// "win32" or "posix".
+const char* BackendName();
+
+// Opens a disk file. Shares read/write/delete with other processes on Windows
+// (FILE_SHARE_READ|FILE_SHARE_WRITE|FILE_SHARE_DELETE). A directory fails with EISDIR; a
+// sharing violation with EBUSY; a missing file with ENOENT. Non-regular files (FIFOs, devices)
+// fail with EINVAL ("not a regular file"). Zero-length files open fine.
+bool OpenFile(const std::string& utf8Path, bool writable, Source** out, OsError* err);
+
+// Named shared memory. POSIX: shm_open("/name"); Win32: CreateFileMapping(INVALID_HANDLE_VALUE,
+// ..., name) / OpenFileMapping(name) with Local\ or Global\ prefixes passed through as given.
+// CreateSharedMemory opens the section if it already exists with the same size (sets *existed),
+// and fails with EEXIST if it exists with another size.
+bool CreateSharedMemory(const std::string& utf8Name, uint64_t size, Source** out, bool* existed,
+                        OsError* err);
+bool OpenSharedMemory(const std::string& utf8Name, bool writable, Source** out, OsError* err);
+// POSIX shm_unlink; a no-op returning true on Win32 (a section dies with its last handle).
+bool UnlinkSharedMemory(const std::string& utf8Name, OsError* err);
+
+SourceKind KindOf(const Source* src);
+bool IsWritable(const Source* src);
+
+// Current size as the OS reports it now (fstat / GetFileSizeEx; for sections, the section size).
+bool SourceSize(Source* src, uint64_t* size, OsError* err);
+
+// Maps [offset, offset+length). offset must be a multiple of AllocationGranularity(); the range
+// must lie within the current size (checked by the caller, re-checked here where cheap).
+// writable requires a writable Source.
+bool MapView(Source* src, uint64_t offset, size_t length, bool writable, View* out, OsError* err);
+void UnmapView(View* view);
+
+// Writes dirty pages of [at, at+length) of the view to the file: FlushViewOfFile / msync(MS_SYNC).
+bool FlushView(View* view, size_t at, size_t length, OsError* err);
+// Flushes the file's buffers to the device: FlushFileBuffers / fsync. No-op for sections.
+bool SyncSource(Source* src, OsError* err);
+
+// Closes the source. All views of it must have been unmapped first.
+void CloseSource(Source* src);
+
+// Fault-guarded memory access. A fault while touching mapped memory (SIGBUS/SIGSEGV on POSIX,
+// EXCEPTION_IN_PAGE_ERROR/ACCESS_VIOLATION on Win32) returns false with code "EIO" instead of
+// killing the process. Safe to call from any thread.
+bool GuardedCopy(void* dst, const void* src, size_t n, OsError* err);
+bool GuardedWrite(void* dst, const void* src, size_t n, OsError* err);
+// Installs the process-wide fault handler once (chaining to any previous handler for faults
+// outside guarded regions). Called by the addon at load.
+void InstallFaultGuard();
+
+}  // namespace hexmap
