@@ -1,0 +1,102 @@
+// `hexmap` command line: a table of subcommands. Each one is loaded only when used, so a command
+// whose module is missing from a build fails alone, and startup stays fast.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { UsageError } from "./args";
+
+type Runner = (argv: string[]) => Promise<number>;
+
+interface Command {
+  summary: string;
+  load: () => Runner;
+}
+
+const COMMANDS: Record<string, Command> = {
+  dump: {
+    summary: "dump FILE [-s|--offset N] [-l|--length N]   hex dump, identical to xxd -s N -l N",
+    load: () => (require("./dump") as { runDump: Runner }).runDump,
+  },
+  serve: {
+    summary: "serve FILE [options]                         view FILE in a browser (127.0.0.1, token)",
+    load: () => (require("./serve") as { runServe: Runner }).runServe,
+  },
+};
+
+export function usage(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  hexmap ${c.summary}`);
+  return [
+    "Usage: hexmap COMMAND [ARGS]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Options: --help, --version. Numbers are decimal or 0x hex.",
+    "Run `hexmap COMMAND --help` for a command's options.",
+    "",
+  ].join("\n");
+}
+
+export function version(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "hexmap" && pkg.version) return pkg.version;
+    } catch {
+      // not here: walk up
+    }
+    dir = path.dirname(dir);
+  }
+  return "unknown";
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(usage());
+    return 2;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    process.stdout.write(`hexmap ${version()}\n`);
+    return 0;
+  }
+  const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`hexmap: unknown command ${JSON.stringify(name)}; run hexmap --help\n`);
+    return 2;
+  }
+  let run: Runner;
+  try {
+    run = command.load();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === "MODULE_NOT_FOUND" && e.message?.includes(`'./${name}'`)) {
+      process.stderr.write(`hexmap: the ${name} command is not available in this build\n`);
+      return 1;
+    }
+    throw err;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`hexmap ${name}: ${err.message}\n`);
+      return 2;
+    }
+    const e = err as { code?: unknown; message?: unknown };
+    process.stderr.write(`hexmap ${name}: ${typeof e.message === "string" ? e.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
