@@ -6,7 +6,19 @@
 // All offsets and lengths are JS numbers that must be non-negative safe integers; the addon
 // rejects anything else with code "EINVAL". Errors thrown or rejected by the addon are Errors
 // with a stable `code` (ENOENT, EACCES, EISDIR, EBUSY, EIO, EINVAL, ERANGE, ECLOSED, ...), and
-// `syscall`/`errno` when an OS call failed.
+// `syscall`/`errno` when an OS call failed (errno is the positive errno on POSIX, GetLastError()
+// on Windows). The message is a sentence a user can act on. Codes used by the bindings:
+//   EINVAL  an argument of the wrong type, or a number that is not a non-negative safe integer
+//   ERANGE  a range outside the view or the source, a misaligned or empty map()
+//   EACCES  writing through a read-only view / mapping a writable view of a read-only source
+//   ECLOSED the view was unmapped or its source closed
+//   EIO     the mapped bytes faulted (file truncated by another program, I/O error)
+// Promise-returning methods never throw: bad arguments reject.
+//
+// Lifetimes: a view keeps its source's OS handle open (the source really closes once its last
+// view is unmapped). Operations in flight pin their view, so unmap()/close() while a read runs
+// is safe: the read completes, later calls fail with ECLOSED. Garbage-collected sources and
+// views release their OS resources; explicit close()/unmap() is still preferred.
 
 import * as path from "node:path";
 
@@ -16,6 +28,7 @@ export interface NativeError extends Error {
   errno?: number;
 }
 
+/** Live OS resources in this process (all addon instances), for leak tests. */
 export interface NativeStats {
   sources: number; // open sources
   views: number; // mapped views
@@ -27,16 +40,27 @@ export interface NativeView {
   readonly offset: number;
   readonly length: number;
   readonly writable: boolean;
-  /** Copies `length` bytes at `at` (relative to the view) into a new JS-owned Buffer, on a worker thread. */
+  /**
+   * Copies `length` bytes at `at` (relative to the view) into a new JS-owned Buffer, on a worker
+   * thread. [at, at+length) must lie within the view (else ERANGE); length 0 gives an empty
+   * Buffer. Rejects with EIO if the pages fault (the file was truncated under the view).
+   * A single read is limited by Node's Buffer size (ERR_BUFFER_TOO_LARGE beyond 4 GiB).
+   */
   read(at: number, length: number): Promise<Buffer>;
+  /** read() on the calling thread; throws instead of rejecting. */
   readSync(at: number, length: number): Buffer;
-  /** Copies data into the view at `at` (guarded). The view must be writable. */
+  /**
+   * Copies data (any TypedArray, DataView or ArrayBuffer) into the view at `at` (guarded), on a
+   * worker; the bytes are copied before the call returns, so the caller may reuse `data`. The
+   * view must be writable (else EACCES) and the range within it (else ERANGE).
+   */
   write(at: number, data: Uint8Array): Promise<void>;
   writeSync(at: number, data: Uint8Array): void;
-  /** FlushViewOfFile / msync(MS_SYNC) of [at, at+length) (default: the whole view), on a worker. */
+  /** FlushViewOfFile / msync(MS_SYNC) of [at, at+length) (default: at=0, to the end of the view), on a worker. */
   flush(at?: number, length?: number): Promise<void>;
   /** Unmaps the window. Idempotent; operations in flight finish first; later ones fail with ECLOSED. */
   unmap(): void;
+  /** True once unmap() or the source's close() was called. */
   readonly closed: boolean;
 }
 
@@ -47,12 +71,13 @@ export interface NativeSource {
   size(): number;
   /**
    * Maps [offset, offset+length). offset must be a multiple of `granularity`, length > 0 and the
-   * range within size() (else ERANGE). writable needs a writable source (else EACCES).
+   * range within size() (else ERANGE). writable (default false) needs a writable source (else
+   * EACCES). A zero-length source opens fine but has nothing to map: any map() is ERANGE.
    */
   map(offset: number, length: number, writable?: boolean): NativeView;
   /** FlushFileBuffers / fsync on a worker. No-op for shared memory. */
   sync(): Promise<void>;
-  /** Unmaps every view of this source and closes it. Idempotent. */
+  /** Unmaps every view of this source (after their in-flight operations) and closes it. Idempotent. */
   close(): void;
   readonly closed: boolean;
 }
@@ -62,11 +87,20 @@ export interface NativeAddon {
   readonly granularity: number;
   readonly pageSize: number;
   readonly backend: "win32" | "posix";
+  /**
+   * Opens a regular file, read-only unless options.writable. Other programs may keep reading and
+   * writing it. Directories fail with EISDIR, FIFOs/devices with EINVAL, missing files ENOENT.
+   */
   openFile(path: string, options?: { writable?: boolean }): NativeSource;
-  /** Creates (or opens, if it exists with this size) a named section. */
+  /**
+   * Creates (or opens, if it exists with this size: `existed` is then true) a named section,
+   * always writable. size >= 1. Exists with another size → EEXIST. POSIX names are "name" or
+   * "/name" (the same object) without further '/'.
+   */
   createShm(name: string, size: number): NativeSource & { readonly existed: boolean };
+  /** Opens an existing section (ENOENT if there is none), read-only unless options.writable. */
   openShm(name: string, options?: { writable?: boolean }): NativeSource;
-  /** POSIX shm_unlink; no-op on Windows. */
+  /** POSIX shm_unlink (ENOENT if there is no such name; live mappings stay valid); no-op on Windows. */
   unlinkShm(name: string): void;
   stats(): NativeStats;
 }
