@@ -1,0 +1,328 @@
+// The application shell: open bar, document tabs, the active document's hex view, errors.
+// All host access goes through `api` (the protocol); documents are addressed only by the ids the
+// host gave us.
+
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { HostError, type ConnectionState, type DocumentInfo, type HexmapApi, type HostEvent } from "./api";
+import { HexView, initialView, type ViewState } from "./HexView";
+import { PageCache } from "./pageCache";
+
+interface Notice {
+  id: number;
+  text: string;
+  kind: "error" | "info";
+}
+
+function describeError(err: unknown, path?: string): string {
+  const code = err instanceof HostError ? err.code : "";
+  const message = err instanceof Error ? err.message : String(err);
+  const what = path ? `Cannot open ${path}` : "Error";
+  switch (code) {
+    case "ENOENT":
+      return `${what}: no such file or directory (ENOENT).`;
+    case "EISDIR":
+      return `${what}: it is a directory, not a file (EISDIR).`;
+    case "EACCES":
+      return `${what}: permission denied (EACCES).`;
+    case "EBUSY":
+      return `${what}: locked by another program (EBUSY).`;
+    default:
+      return `${what}: ${message}${code ? ` (${code})` : ""}`;
+  }
+}
+
+function baseName(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
+
+export function App({ api }: { api: HexmapApi }) {
+  const [docs, setDocs] = useState<DocumentInfo[]>([]);
+  const [activeId, setActiveId] = useState<string | null>(null);
+  const [views, setViews] = useState<Record<string, ViewState>>({});
+  const [bpr, setBpr] = useState(16);
+  const [notices, setNotices] = useState<Notice[]>([]);
+  const [connection, setConnection] = useState<{ state: ConnectionState; reason?: string }>({ state: "connecting" });
+  const [path, setPath] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [gotoRequest, setGotoRequest] = useState(0);
+  const [dropping, setDropping] = useState(false);
+  const pathInput = useRef<HTMLInputElement>(null);
+  const noticeId = useRef(0);
+  const activeRef = useRef(activeId);
+  activeRef.current = activeId;
+
+  const notify = useCallback((text: string, kind: Notice["kind"] = "error") => {
+    const id = ++noticeId.current;
+    setNotices((n) => [...n.filter((x) => x.text !== text).slice(-3), { id, text, kind }]);
+  }, []);
+
+  const updateDoc = useCallback((docId: string, patch: Partial<DocumentInfo>) => {
+    setDocs((ds) => ds.map((d) => (d.docId === docId ? { ...d, ...patch } : d)));
+  }, []);
+
+  const cache = useMemo(
+    () =>
+      new PageCache(api, {
+        onNewerGeneration: (docId, generation, size) => {
+          updateDoc(docId, { generation, size });
+        },
+        onError: (_docId, err) => notify(describeError(err)),
+      }),
+    [api, updateDoc, notify],
+  );
+
+  const addDoc = useCallback((info: DocumentInfo) => {
+    setDocs((ds) => (ds.some((d) => d.docId === info.docId) ? ds.map((d) => (d.docId === info.docId ? info : d)) : [...ds, info]));
+    setViews((vs) => (vs[info.docId] ? vs : { ...vs, [info.docId]: initialView }));
+    setActiveId(info.docId);
+  }, []);
+
+  const removeDoc = useCallback(
+    (docId: string) => {
+      cache.dropDoc(docId);
+      setDocs((ds) => {
+        const i = ds.findIndex((d) => d.docId === docId);
+        const next = ds.filter((d) => d.docId !== docId);
+        setActiveId((a) => (a === docId ? (next[Math.min(i, next.length - 1)]?.docId ?? null) : a));
+        return next;
+      });
+    },
+    [cache],
+  );
+
+  // Connection, documents the host already has open, and host events.
+  useEffect(() => {
+    const offConn = api.onConnection((state, reason) => {
+      setConnection({ state, reason });
+      if (state === "open") {
+        api
+          .request("list", {})
+          .then((r) => r.documents.forEach(addDoc))
+          .catch((err) => notify(describeError(err)));
+      }
+    });
+    const offEvent = api.onEvent((e: HostEvent) => {
+      switch (e.event) {
+        case "size-changed":
+          cache.dropDoc(e.docId, e.generation);
+          updateDoc(e.docId, { size: e.size, generation: e.generation });
+          break;
+        case "file-changed":
+          cache.dropDoc(e.docId, e.generation);
+          updateDoc(e.docId, { generation: e.generation });
+          break;
+        case "document-closed":
+          removeDoc(e.docId);
+          notify(`Document closed by the host: ${e.reason}`, "info");
+          break;
+        case "document-opened":
+          addDoc(e.info);
+          break;
+      }
+    });
+    const offMenu = api.onMenuCommand((command) => {
+      if (command === "goto") setGotoRequest((n) => n + 1);
+      else if (command === "close" && activeRef.current) closeDoc(activeRef.current);
+    });
+    return () => {
+      offConn();
+      offEvent();
+      offMenu();
+    };
+  }, [api]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const openPath = useCallback(
+    async (p: string, dropped = false) => {
+      const target = p.trim();
+      if (!target) {
+        notify("Type the path of a file to open.");
+        return;
+      }
+      setBusy(true);
+      try {
+        const info = await api.request(dropped ? "open-dropped" : "open", { path: target });
+        addDoc(info);
+        setNotices((n) => n.filter((x) => x.kind !== "error"));
+      } catch (err) {
+        notify(describeError(err, target));
+      } finally {
+        setBusy(false);
+      }
+    },
+    [api, addDoc, notify],
+  );
+
+  function closeDoc(docId: string) {
+    removeDoc(docId);
+    api.request("close", { docId }).catch(() => {});
+  }
+
+  // Global shortcuts: Ctrl+G (go to) and Ctrl+O (focus the path) from anywhere in the window.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const ctrl = e.ctrlKey || e.metaKey;
+      if (!ctrl || e.altKey) return;
+      const k = e.key.toLowerCase();
+      if (k === "g") {
+        e.preventDefault();
+        setGotoRequest((n) => n + 1);
+      } else if (k === "o" && api.host !== "electron") {
+        e.preventDefault();
+        pathInput.current?.focus();
+        pathInput.current?.select();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [api]);
+
+  // Drag and drop a file (Electron gives us its path; a browser cannot).
+  function onDrop(e: React.DragEvent) {
+    e.preventDefault();
+    setDropping(false);
+    const file = e.dataTransfer.files[0];
+    if (!file) return;
+    const p = api.pathForFile(file);
+    if (p) void openPath(p, true);
+    else notify(`The browser does not reveal where “${file.name}” is: type its path in the Open box.`);
+  }
+
+  // Changing the row width keeps the same bytes at the top of every view.
+  function changeBpr(next: number) {
+    if (next === bpr) return;
+    setViews((vs) => Object.fromEntries(Object.entries(vs).map(([id, v]) => [id, { ...v, topRow: Math.floor((v.topRow * bpr) / next) }])));
+    setBpr(next);
+  }
+
+  const active = docs.find((d) => d.docId === activeId) ?? null;
+  const setView = useCallback(
+    (update: (v: ViewState) => ViewState) => {
+      if (!activeId) return;
+      setViews((vs) => ({ ...vs, [activeId]: update(vs[activeId] ?? initialView) }));
+    },
+    [activeId],
+  );
+
+  return (
+    <div
+      className={`app${dropping ? " dropping" : ""}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragLeave={() => setDropping(false)}
+      onDrop={onDrop}
+    >
+      <header className="toolbar">
+        <span className="brand">Hexmap</span>
+        <form
+          className="open-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void openPath(path);
+          }}
+        >
+          <input
+            ref={pathInput}
+            data-testid="open-path"
+            aria-label="Path of a file to open"
+            placeholder="Path of a file to open (Ctrl+O)"
+            value={path}
+            spellCheck={false}
+            autoComplete="off"
+            onChange={(e) => setPath(e.target.value)}
+          />
+          <button type="submit" data-testid="open-button" disabled={busy || connection.state === "closed"}>
+            Open…
+          </button>
+        </form>
+        <button
+          type="button"
+          className="tool"
+          data-testid="goto-button"
+          disabled={!active}
+          onClick={() => setGotoRequest((n) => n + 1)}
+          title="Go to offset (Ctrl+G)"
+        >
+          Go to…
+        </button>
+        <span className={`conn conn-${connection.state}`} data-testid="connection" title={connection.reason}>
+          {api.host === "fake" ? "demo host" : connection.state === "open" ? "connected" : connection.state}
+        </span>
+      </header>
+
+      {docs.length > 0 && (
+        <nav className="tabs" role="tablist" aria-label="Open documents">
+          {docs.map((d) => (
+            <div
+              key={d.docId}
+              role="tab"
+              aria-selected={d.docId === activeId}
+              tabIndex={d.docId === activeId ? 0 : -1}
+              className={d.docId === activeId ? "tab active" : "tab"}
+              data-testid="tab"
+              data-doc-id={d.docId}
+              title={d.name}
+              onClick={() => setActiveId(d.docId)}
+            >
+              <span className="tab-name">{baseName(d.name)}</span>
+              <button
+                type="button"
+                className="tab-close"
+                aria-label={`Close ${baseName(d.name)}`}
+                data-testid="tab-close"
+                onClick={(e) => {
+                  e.stopPropagation();
+                  closeDoc(d.docId);
+                }}
+              >
+                ×
+              </button>
+            </div>
+          ))}
+        </nav>
+      )}
+
+      <div className="notices">
+        {connection.state === "closed" && (
+          <div className="notice error" role="alert" data-testid="connection-error">
+            Not connected to Hexmap: {connection.reason ?? "the connection was closed"}. Open the exact URL that{" "}
+            <code>hexmap serve</code> printed (it carries the access token).
+          </div>
+        )}
+        {notices.map((n) => (
+          <div key={n.id} className={`notice ${n.kind}`} role={n.kind === "error" ? "alert" : "status"} data-testid="error-banner">
+            <span>{n.text}</span>
+            <button type="button" aria-label="Dismiss" onClick={() => setNotices((ns) => ns.filter((x) => x.id !== n.id))}>
+              ×
+            </button>
+          </div>
+        ))}
+      </div>
+
+      <main className="main">
+        {active ? (
+          <HexView
+            key={active.docId}
+            doc={active}
+            cache={cache}
+            view={views[active.docId] ?? initialView}
+            setView={setView}
+            bpr={bpr}
+            onBprChange={changeBpr}
+            gotoRequest={gotoRequest}
+          />
+        ) : (
+          <div className="welcome" data-testid="welcome">
+            <h1>Hexmap</h1>
+            <p>Open a file of any size — only the bytes on screen are read.</p>
+            <p className="muted">
+              Type a path above and press Enter{api.host === "electron" ? ", use File ▸ Open (Ctrl+O), or drop a file here" : ""}.
+            </p>
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,408 @@
+// The hex grid of one document. Its position is a top row number (a JS number, exact to 2^53),
+// not a pixel scroll offset: a 1 TiB file at 16 bytes a row has 2^36 rows, far past what any
+// browser lets an element be tall. react-window renders just the rows that fit; our own
+// scrollbar, the wheel, the keys and Go to all move the row number.
+
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { List } from "react-window";
+import type { DocumentInfo } from "./api";
+import { GotoDialog } from "./GotoDialog";
+import { HexRow, type HexRowProps, type Pane } from "./HexRow";
+import type { PageCache } from "./pageCache";
+import { Scrollbar } from "./Scrollbar";
+import { StatusBar } from "./StatusBar";
+import { byteAtHexColumn, hexHeader, hexWidth, offsetDigits, type Highlight } from "./format";
+
+export const ROW_HEIGHT = 20;
+
+export interface ViewState {
+  topRow: number;
+  cursor: number;
+  /** Selection anchor; null when nothing is selected. The selection is anchor..cursor inclusive. */
+  anchor: number | null;
+  pane: Pane;
+}
+
+export const initialView: ViewState = { topRow: 0, cursor: 0, anchor: null, pane: "hex" };
+
+export interface HexViewProps {
+  doc: DocumentInfo;
+  cache: PageCache;
+  view: ViewState;
+  setView(update: (v: ViewState) => ViewState): void;
+  bpr: number;
+  onBprChange(bpr: number): void;
+  /** Increments when the app asks for the Go to dialog (Ctrl+G, menu). */
+  gotoRequest: number;
+}
+
+interface Metrics {
+  bpr: number;
+  size: number;
+  totalRows: number;
+  /** Rows fully visible. */
+  fullRows: number;
+  /** Rows at least partly visible. */
+  visibleRows: number;
+  maxTop: number;
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+function lastByte(m: Metrics): number {
+  return Math.max(0, m.size - 1);
+}
+
+/** Scrolls as little as possible so the cursor's row is fully visible. */
+function reveal(v: ViewState, m: Metrics, center = false): ViewState {
+  const row = Math.floor(v.cursor / m.bpr);
+  let top = v.topRow;
+  if (row < top || row >= top + m.fullRows) {
+    top = center ? row - Math.floor(m.fullRows / 2) : row < top ? row : row - m.fullRows + 1;
+  }
+  return { ...v, topRow: clamp(top, 0, m.maxTop) };
+}
+
+function moveCursor(v: ViewState, m: Metrics, to: number, extend: boolean): ViewState {
+  const cursor = clamp(to, 0, lastByte(m));
+  const anchor = extend ? (v.anchor ?? v.cursor) : null;
+  return reveal({ ...v, cursor, anchor }, m);
+}
+
+function useCacheVersion(cache: PageCache): number {
+  return useSyncExternalStore(
+    useCallback((cb) => cache.subscribe(cb), [cache]),
+    () => cache.version,
+  );
+}
+
+export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoRequest }: HexViewProps) {
+  const bodyRef = useRef<HTMLDivElement>(null);
+  const gridRef = useRef<HTMLDivElement>(null);
+  const hexHeaderRef = useRef<HTMLSpanElement>(null);
+  const asciiHeaderRef = useRef<HTMLSpanElement>(null);
+  const [bodyHeight, setBodyHeight] = useState(0);
+  const [gotoOpen, setGotoOpen] = useState(false);
+  const version = useCacheVersion(cache);
+
+  const size = doc.size;
+  const totalRows = Math.ceil(size / bpr);
+  const fullRows = Math.max(1, Math.floor(bodyHeight / ROW_HEIGHT));
+  const visibleRows = Math.max(1, Math.ceil(bodyHeight / ROW_HEIGHT));
+  const maxTop = Math.max(0, totalRows - fullRows);
+  const m: Metrics = { bpr, size, totalRows, fullRows, visibleRows, maxTop };
+  const latest = useRef({ m, view });
+  latest.current = { m, view };
+  const digits = offsetDigits(size);
+
+  // Keep the position legal when the size, the row width or the window changes.
+  const topRow = clamp(view.topRow, 0, maxTop);
+  useEffect(() => {
+    if (topRow !== view.topRow || view.cursor > lastByte(m)) {
+      setView((v) => ({ ...v, topRow: clamp(v.topRow, 0, maxTop), cursor: Math.min(v.cursor, Math.max(0, size - 1)) }));
+    }
+  }, [topRow, view.topRow, view.cursor, maxTop, size]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useLayoutEffect(() => {
+    const el = bodyRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setBodyHeight(el.clientHeight));
+    ro.observe(el);
+    setBodyHeight(el.clientHeight);
+    return () => ro.disconnect();
+  }, []);
+
+  // Ask the cache for the visible pages, then prefetch in the direction of travel.
+  const lastTop = useRef(topRow);
+  const direction = useRef<1 | -1>(1);
+  const docRef = useMemo(() => ({ docId: doc.docId, generation: doc.generation, size: doc.size }), [doc.docId, doc.generation, doc.size]);
+  useEffect(() => {
+    if (size === 0) return;
+    if (topRow !== lastTop.current) direction.current = topRow > lastTop.current ? 1 : -1;
+    lastTop.current = topRow;
+    const first = Math.floor((topRow * bpr) / cache.pageSize);
+    const endOffset = Math.min(size, (topRow + visibleRows) * bpr) - 1;
+    const last = Math.floor(Math.max(0, endOffset) / cache.pageSize);
+    const visible: number[] = [];
+    for (let p = first; p <= last; p++) visible.push(p);
+    const d = direction.current;
+    const ahead = d > 0 ? [last + 1, last + 2, first - 1] : [first - 1, first - 2, last + 1];
+    cache.want(docRef, visible, ahead);
+  }, [cache, docRef, topRow, visibleRows, bpr, size, version]);
+
+  // ---- Navigation ----------------------------------------------------------------------------
+
+  const update = useCallback(
+    (fn: (v: ViewState, m: Metrics) => ViewState) => setView((v) => fn(v, latest.current.m)),
+    [setView],
+  );
+
+  const scrollBy = useCallback(
+    (rows: number) => update((v, m) => ({ ...v, topRow: clamp(v.topRow + rows, 0, m.maxTop) })),
+    [update],
+  );
+
+  const goto = useCallback(
+    (offset: number) => {
+      setGotoOpen(false);
+      update((v, m) => reveal({ ...v, cursor: clamp(offset, 0, lastByte(m)), anchor: null }, m, true));
+      gridRef.current?.focus();
+    },
+    [update],
+  );
+
+  const seenGoto = useRef(gotoRequest);
+  useEffect(() => {
+    if (gotoRequest === seenGoto.current) return;
+    seenGoto.current = gotoRequest;
+    setGotoOpen(true);
+  }, [gotoRequest]);
+
+  function onKeyDown(e: React.KeyboardEvent) {
+    const ctrl = e.ctrlKey || e.metaKey;
+    const shift = e.shiftKey;
+    const page = m.fullRows;
+    let handled = true;
+    switch (e.key) {
+      case "ArrowLeft":
+        update((v, m) => moveCursor(v, m, v.cursor - 1, shift));
+        break;
+      case "ArrowRight":
+        update((v, m) => moveCursor(v, m, v.cursor + 1, shift));
+        break;
+      case "ArrowUp":
+        if (ctrl) scrollBy(-1);
+        else update((v, m) => (v.cursor >= m.bpr ? moveCursor(v, m, v.cursor - m.bpr, shift) : moveCursor(v, m, v.cursor, shift)));
+        break;
+      case "ArrowDown":
+        if (ctrl) scrollBy(1);
+        else update((v, m) => moveCursor(v, m, v.cursor + m.bpr, shift));
+        break;
+      case "PageUp":
+        update((v, m) => moveCursor({ ...v, topRow: clamp(v.topRow - page, 0, m.maxTop) }, m, v.cursor - page * m.bpr, shift));
+        break;
+      case "PageDown":
+        update((v, m) => {
+          const to = v.cursor + page * m.bpr;
+          return moveCursor({ ...v, topRow: clamp(v.topRow + page, 0, m.maxTop) }, m, to > lastByte(m) ? lastByte(m) : to, shift);
+        });
+        break;
+      case "Home":
+        update((v, m) => moveCursor(v, m, ctrl ? 0 : v.cursor - (v.cursor % m.bpr), shift));
+        break;
+      case "End":
+        update((v, m) => moveCursor(v, m, ctrl ? lastByte(m) : v.cursor - (v.cursor % m.bpr) + m.bpr - 1, shift));
+        break;
+      case "Tab":
+        update((v) => ({ ...v, pane: v.pane === "hex" ? "ascii" : "hex" }));
+        break;
+      case "Escape":
+        update((v) => ({ ...v, anchor: null }));
+        break;
+      case "a":
+      case "A":
+        if (ctrl && size > 0) update((v, m) => ({ ...v, anchor: 0, cursor: lastByte(m) }));
+        else handled = false;
+        break;
+      default:
+        handled = false;
+    }
+    if (handled) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }
+
+  // ---- Wheel: pixel, line and page deltas → rows (native listener: React's is passive) ------
+
+  useEffect(() => {
+    const el = gridRef.current;
+    if (!el) return;
+    let carry = 0;
+    const onWheel = (e: WheelEvent) => {
+      if (e.ctrlKey) return; // browser zoom
+      e.preventDefault();
+      const { m } = latest.current;
+      let rows: number;
+      if (e.deltaMode === WheelEvent.DOM_DELTA_LINE) rows = e.deltaY;
+      else if (e.deltaMode === WheelEvent.DOM_DELTA_PAGE) rows = e.deltaY * m.fullRows;
+      else {
+        carry += e.deltaY / ROW_HEIGHT;
+        rows = Math.trunc(carry);
+        carry -= rows;
+      }
+      rows = Math.trunc(rows);
+      if (rows) setView((v) => ({ ...v, topRow: clamp(v.topRow + rows, 0, latest.current.m.maxTop) }));
+    };
+    el.addEventListener("wheel", onWheel, { passive: false });
+    return () => el.removeEventListener("wheel", onWheel);
+  }, [setView]);
+
+  // ---- Mouse: click, shift-click, drag to select (auto-scrolls past the edges) ------------------
+
+  const drag = useRef<{ pane: Pane; anchor: number; x: number; y: number; timer: number } | null>(null);
+
+  const hitTest = useCallback((clientX: number, clientY: number, pane: Pane): number | null => {
+    const body = bodyRef.current;
+    const header = (pane === "hex" ? hexHeaderRef : asciiHeaderRef).current;
+    const { m, view } = latest.current;
+    if (!body || !header || m.size === 0) return null;
+    const b = body.getBoundingClientRect();
+    const h = header.getBoundingClientRect();
+    const chars = pane === "hex" ? hexWidth(m.bpr) : m.bpr;
+    const charW = h.width / chars;
+    const rowInView = Math.floor((clamp(clientY, b.top, b.bottom - 1) - b.top) / ROW_HEIGHT);
+    const row = clamp(clamp(view.topRow, 0, m.maxTop) + rowInView, 0, m.totalRows - 1);
+    const col = Math.floor((clientX - h.left) / charW);
+    const i = pane === "hex" ? byteAtHexColumn(clamp(col, 0, chars - 1), m.bpr) : clamp(col, 0, m.bpr - 1);
+    return clamp(row * m.bpr + i, 0, lastByte(m));
+  }, []);
+
+  function paneAt(target: EventTarget | null, clientX: number): Pane {
+    const el = (target as HTMLElement | null)?.closest?.("[data-pane]") as HTMLElement | null;
+    if (el) return el.dataset.pane as Pane;
+    const a = asciiHeaderRef.current?.getBoundingClientRect();
+    return a && clientX >= a.left - 8 ? "ascii" : "hex";
+  }
+
+  function onMouseDown(e: React.MouseEvent) {
+    if (e.button !== 0 || size === 0) return;
+    e.preventDefault();
+    gridRef.current?.focus();
+    const pane = paneAt(e.target, e.clientX);
+    const hit = hitTest(e.clientX, e.clientY, pane);
+    if (hit === null) return;
+    if (e.shiftKey) {
+      update((v, m) => reveal({ ...v, pane, anchor: v.anchor ?? v.cursor, cursor: hit }, m));
+      return;
+    }
+    update((v) => ({ ...v, pane, cursor: hit, anchor: null }));
+    const state = { pane, anchor: hit, x: e.clientX, y: e.clientY, timer: 0 };
+    drag.current = state;
+
+    const extendTo = (x: number, y: number) => {
+      const at = hitTest(x, y, state.pane);
+      if (at === null) return;
+      update((v) => ({ ...v, cursor: at, anchor: at === state.anchor && v.anchor === null ? null : state.anchor }));
+    };
+    const onMove = (ev: MouseEvent) => {
+      state.x = ev.clientX;
+      state.y = ev.clientY;
+      extendTo(ev.clientX, ev.clientY);
+    };
+    // Past the top or bottom edge, keep scrolling while the button is held.
+    state.timer = window.setInterval(() => {
+      const b = bodyRef.current?.getBoundingClientRect();
+      if (!b) return;
+      const over = state.y < b.top ? state.y - b.top : state.y > b.bottom ? state.y - b.bottom : 0;
+      if (!over) return;
+      const rows = Math.sign(over) * Math.max(1, Math.round(Math.abs(over) / ROW_HEIGHT));
+      scrollBy(rows);
+      requestAnimationFrame(() => extendTo(state.x, state.y));
+    }, 50);
+    const onUp = () => {
+      clearInterval(state.timer);
+      drag.current = null;
+      window.removeEventListener("mousemove", onMove);
+      window.removeEventListener("mouseup", onUp);
+    };
+    window.addEventListener("mousemove", onMove);
+    window.addEventListener("mouseup", onUp);
+  }
+
+  useEffect(
+    () => () => {
+      if (drag.current) clearInterval(drag.current.timer);
+    },
+    [],
+  );
+
+  // ---- Render -----------------------------------------------------------------------------------
+
+  const hl: Highlight = useMemo(() => {
+    const selStart = view.anchor === null ? 1 : Math.min(view.anchor, view.cursor);
+    const selEnd = view.anchor === null ? 0 : Math.max(view.anchor, view.cursor);
+    return { cursor: size > 0 ? view.cursor : -1, selStart, selEnd };
+  }, [view.anchor, view.cursor, size]);
+
+  const rowProps: HexRowProps = useMemo(
+    () => ({ doc: docRef, cache, topRow, bpr, digits, hl, pane: view.pane, version }),
+    [docRef, cache, topRow, bpr, digits, hl, view.pane, version],
+  );
+  const rowCount = Math.max(0, Math.min(visibleRows, totalRows - topRow));
+  const gridId = `grid-${doc.docId}`;
+  const cssVars = { "--digits": digits, "--hexw": hexWidth(bpr), "--bpr": bpr } as React.CSSProperties;
+
+  return (
+    <div className="hexview">
+      <div className="grid-area">
+        <div
+          ref={gridRef}
+          id={gridId}
+          className={`grid pane-${view.pane}`}
+          style={cssVars}
+          tabIndex={0}
+          role="group"
+          aria-roledescription="hex grid"
+          aria-label={`Bytes of ${doc.name}`}
+          data-testid="hex-grid"
+          data-top-row={topRow}
+          data-active-pane={view.pane}
+          onKeyDown={onKeyDown}
+          onMouseDown={onMouseDown}
+        >
+          <div className="row header" aria-hidden="true">
+            <span className="off">Offset</span>
+            <span className="hex" ref={hexHeaderRef}>
+              {hexHeader(bpr)}
+            </span>
+            <span className="ascii" ref={asciiHeaderRef}>
+              {"Decoded text".slice(0, bpr).padEnd(bpr, " ")}
+            </span>
+          </div>
+          <div className="body" ref={bodyRef}>
+            {size === 0 ? (
+              <div className="empty-file" data-testid="empty-file">
+                Empty file (0 bytes)
+              </div>
+            ) : (
+              bodyHeight > 0 && (
+                <List
+                  className="rows"
+                  rowComponent={HexRow}
+                  rowCount={rowCount}
+                  rowHeight={ROW_HEIGHT}
+                  rowProps={rowProps}
+                  overscanCount={1}
+                  defaultHeight={bodyHeight}
+                  style={{ overflow: "hidden", height: "100%" }}
+                />
+              )
+            )}
+          </div>
+        </div>
+        <Scrollbar
+          topRow={topRow}
+          maxTop={maxTop}
+          totalRows={totalRows}
+          visibleRows={fullRows}
+          controls={gridId}
+          onScrollTo={(row) => setView((v) => ({ ...v, topRow: clamp(row, 0, latest.current.m.maxTop) }))}
+          onPage={(d) => scrollBy(d * latest.current.m.fullRows)}
+        />
+      </div>
+      <StatusBar doc={doc} view={view} bpr={bpr} onBprChange={onBprChange} />
+      {gotoOpen && (
+        <GotoDialog
+          cursor={view.cursor}
+          size={size}
+          onGo={goto}
+          onClose={() => {
+            setGotoOpen(false);
+            gridRef.current?.focus();
+          }}
+        />
+      )}
+    </div>
+  );
+}
