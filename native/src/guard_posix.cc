@@ -44,6 +44,15 @@ struct sigaction g_previousBus;
 struct sigaction g_previousSegv;
 std::atomic<bool> g_installed{false};
 
+uintptr_t g_pageMask = 4095;  // set at install time (PageSize() - 1)
+
+const volatile uint8_t* PageDown(const void* p) {
+  return reinterpret_cast<const volatile uint8_t*>(reinterpret_cast<uintptr_t>(p) & ~g_pageMask);
+}
+const volatile uint8_t* PageUp(const void* p) {
+  return reinterpret_cast<const volatile uint8_t*>((reinterpret_cast<uintptr_t>(p) + g_pageMask) & ~g_pageMask);
+}
+
 bool InRange(const void* a, const volatile uint8_t* lo, const volatile uint8_t* hi) {
   const uintptr_t p = reinterpret_cast<uintptr_t>(a);
   return p >= reinterpret_cast<uintptr_t>(lo) && p < reinterpret_cast<uintptr_t>(hi);
@@ -88,6 +97,7 @@ void OnFault(int sig, siginfo_t* info, void* context) {
 }
 
 void InstallOnce() {
+  g_pageMask = static_cast<uintptr_t>(PageSize()) - 1;
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = OnFault;
@@ -116,10 +126,12 @@ void EnsureUnblocked() {
 __attribute__((noinline)) int GuardedAccess(void* dst, const void* src, size_t n,
                                             void* volatile* faultAddress) {
   GuardFrame frame;
-  frame.srcLo = static_cast<const volatile uint8_t*>(src);
-  frame.srcHi = frame.srcLo + n;
-  frame.dstLo = static_cast<const volatile uint8_t*>(dst);
-  frame.dstHi = frame.dstLo + n;
+  // Whole pages: a vectorized memcpy may touch a faulting page through an aligned access that
+  // starts a little before `src`; any fault in these pages belongs to this copy.
+  frame.srcLo = PageDown(src);
+  frame.srcHi = PageUp(static_cast<const uint8_t*>(src) + n);
+  frame.dstLo = PageDown(dst);
+  frame.dstHi = PageUp(static_cast<const uint8_t*>(dst) + n);
   frame.faultAddress = nullptr;
   frame.faultSignal = 0;
   GuardFrame* volatile previous = t_frame;
