@@ -1,0 +1,183 @@
+// Windows-only behaviour of the addon, through JS: the host it loads in, share modes (a file
+// locked exclusively elsewhere is EBUSY; a file Hexmap has open stays usable by others), device
+// and pipe names, non-ASCII and long paths, growth seen by later views, named sections.
+// Runs in Windows Node (scripts/test-wine.js runs it under Wine); skipped elsewhere.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { assertSameBytes, fsRead, isWin, native, seededBytes, tempDir, throwsCode } from "./helpers";
+
+const skip = isWin ? false : "Windows only";
+let tmp: { dir: string; cleanup: () => void };
+
+before(() => {
+  if (isWin) tmp = tempDir("hexmap-win32-");
+});
+after(() => {
+  if (isWin) tmp.cleanup();
+});
+
+function thrown(fn: () => unknown): Error & { code?: string; syscall?: string; errno?: number } {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error & { code?: string; syscall?: string; errno?: number };
+  }
+  assert.fail("expected an error");
+}
+
+describe("win32 host", { skip }, () => {
+  test("the addon is the win32 build, loaded from HEXMAP_NATIVE or prebuilds/win32-x64", (t) => {
+    assert.equal(native.backend, "win32");
+    assert.equal(native.granularity, 65536);
+    assert.equal(native.pageSize, 4096);
+    // In the Wine leg this file also runs in a renamed node.exe (hexmap-host.exe): Node-API is
+    // resolved from whatever executable hosts the process, never from a module named node.exe.
+    t.diagnostic(`host: ${path.basename(process.execPath)}, addon: ${process.env.HEXMAP_NATIVE ?? "(node-gyp-build)"}`);
+  });
+});
+
+describe("win32 share modes", { skip }, () => {
+  test("a file opened exclusively by another program → EBUSY with a clear message", () => {
+    const p = path.join(tmp.dir, "locked.bin");
+    fs.writeFileSync(p, seededBytes(1, 1000));
+    // libuv's UV_FS_O_EXLOCK (uv/win.h: 0x10000000; Node passes numeric flags through without
+    // exporting it) opens with share mode 0, as an exclusive editor would.
+    const UV_FS_O_EXLOCK = (fs.constants as Record<string, number>).UV_FS_O_EXLOCK ?? 0x10000000;
+    const fd = fs.openSync(p, fs.constants.O_RDONLY | UV_FS_O_EXLOCK);
+    try {
+      const e = thrown(() => native.openFile(p));
+      assert.equal(e.code, "EBUSY", e.message);
+      assert.match(e.message, /another program has the file open exclusively/);
+      assert.equal(e.syscall, "CreateFileW");
+      assert.equal(e.errno, 32); // ERROR_SHARING_VIOLATION
+      throwsCode(() => native.openFile(p, { writable: true }), "EBUSY", "writable");
+    } finally {
+      fs.closeSync(fd);
+    }
+    native.openFile(p).close(); // and it opens once the other program let go
+  });
+
+  test("while Hexmap has the file open and mapped, others can read and write it; the view sees writes", async () => {
+    const p = path.join(tmp.dir, "shared.bin");
+    const bytes = seededBytes(2, 3 * 65536);
+    fs.writeFileSync(p, bytes);
+    const src = native.openFile(p, { writable: true });
+    try {
+      const view = src.map(65536, 65536);
+      assertSameBytes(fs.readFileSync(p), bytes, "another reader");
+      const fd = fs.openSync(p, "r+");
+      fs.writeSync(fd, Buffer.from("written elsewhere"), 0, 17, 65536 + 100);
+      fs.closeSync(fd);
+      assert.equal((await view.read(100, 17)).toString("latin1"), "written elsewhere");
+      view.unmap();
+    } finally {
+      src.close();
+    }
+  });
+
+  test("with no view mapped, others can rename and delete the open file", () => {
+    const p = path.join(tmp.dir, "renamed.bin");
+    const q = path.join(tmp.dir, "renamed-2.bin");
+    fs.writeFileSync(p, seededBytes(3, 5000));
+    const src = native.openFile(p);
+    try {
+      fs.renameSync(p, q);
+      assert.equal(src.size(), 5000);
+      fs.unlinkSync(q);
+    } finally {
+      src.close();
+    }
+    assert.equal(fs.existsSync(q), false);
+  });
+
+  test("a file that grows after opening: size() follows, and a new view maps the new bytes", async () => {
+    const p = path.join(tmp.dir, "growing.bin");
+    const first = seededBytes(4, 70000);
+    fs.writeFileSync(p, first);
+    const src = native.openFile(p);
+    try {
+      const v1 = src.map(0, 65536);
+      const more = seededBytes(5, 200000);
+      fs.appendFileSync(p, more);
+      assert.equal(src.size(), first.length + more.length);
+      const v2 = src.map(3 * 65536, first.length + more.length - 3 * 65536);
+      const tail = await v2.read(v2.length - 1000, 1000);
+      assertSameBytes(tail, fsRead(p, first.length + more.length - 1000, 1000), "tail of the grown file");
+      assertSameBytes(await v1.read(0, 100), first.subarray(0, 100), "the older view still reads");
+    } finally {
+      src.close();
+    }
+  });
+});
+
+describe("win32 names", { skip }, () => {
+  test("devices are not regular files → EINVAL", () => {
+    for (const name of ["NUL", "\\\\.\\NUL", "CON"]) {
+      const e = thrown(() => native.openFile(name));
+      assert.equal(e.code, "EINVAL", `${name}: ${e.message}`);
+    }
+  });
+
+  test("a named pipe is not a regular file → EINVAL", async () => {
+    const pipe = `\\\\.\\pipe\\hexmap-test-${process.pid}`;
+    const server = net.createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => server.listen(pipe, resolve));
+    try {
+      const e = thrown(() => native.openFile(pipe));
+      assert.ok(e.code === "EINVAL" || e.code === "EBUSY", `${e.code}: ${e.message}`);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test("non-ASCII file names", async () => {
+    const p = path.join(tmp.dir, "héllo-日本-😀.bin");
+    const bytes = seededBytes(6, 100000);
+    fs.writeFileSync(p, bytes);
+    const src = native.openFile(p);
+    try {
+      assertSameBytes(await src.map(65536, 100000 - 65536).read(0, 1000), bytes.subarray(65536, 66536), "read");
+    } finally {
+      src.close();
+    }
+  });
+
+  test("paths longer than MAX_PATH (260)", async () => {
+    const dir = path.join(tmp.dir, "d".repeat(120), "e".repeat(120));
+    fs.mkdirSync(dir, { recursive: true });
+    const p = path.join(dir, "f".repeat(60) + ".bin");
+    assert.ok(p.length > 300);
+    const bytes = seededBytes(7, 4096);
+    fs.writeFileSync(p, bytes);
+    const src = native.openFile(p);
+    try {
+      assertSameBytes(await src.map(0, 4096).read(0, 4096), bytes, "read");
+    } finally {
+      src.close();
+    }
+  });
+
+  test("named sections: Local\\ names, sizes that are not whole pages", async () => {
+    const name = `Local\\hexmap-win32-${process.pid}`;
+    const a = native.createShm(name, 100000);
+    try {
+      assert.equal(a.existed, false);
+      assert.equal(a.size(), 100000);
+      await a.map(0, 100000, true).write(99990, Buffer.from("0123456789"));
+      const b = native.openShm(name);
+      try {
+        // Windows reports the exact size; Wine (and VirtualQuery) whole pages.
+        assert.ok(b.size() === 100000 || b.size() === 102400, String(b.size()));
+        assert.equal((await b.map(65536, 100000 - 65536).read(99990 - 65536, 10)).toString(), "0123456789");
+      } finally {
+        b.close();
+      }
+    } finally {
+      a.close();
+    }
+    throwsCode(() => native.openShm(name), "ENOENT", "a section dies with its last handle");
+  });
+});
