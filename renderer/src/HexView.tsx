@@ -151,6 +151,14 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
     [update],
   );
 
+  // A new row width keeps the top bytes in place (App maps topRow); keep the cursor on screen too.
+  const seenBpr = useRef(bpr);
+  useEffect(() => {
+    if (bpr === seenBpr.current || bodyHeight === 0) return;
+    seenBpr.current = bpr;
+    update((v, m) => reveal(v, m));
+  }, [bpr, bodyHeight, update]);
+
   const seenGoto = useRef(gotoRequest);
   useEffect(() => {
     if (gotoRequest === seenGoto.current) return;
@@ -347,6 +355,9 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
           aria-label={`Bytes of ${doc.name}`}
           data-testid="hex-grid"
           data-top-row={topRow}
+          data-full-rows={fullRows}
+          data-max-top={maxTop}
+          data-bpr={bpr}
           data-active-pane={view.pane}
           onKeyDown={onKeyDown}
           onMouseDown={onMouseDown}

@@ -7,27 +7,25 @@ import type {
   Event as HostEvent,
   MenuCommand,
   ProtocolError,
-  Reply,
   RequestParams,
   RequestType,
   ResultMap,
 } from "../../app/protocol/messages";
-import { TOKEN_PARAM, WS_PATH } from "../../app/protocol/channels";
-import { decodeMessage, encodeMessage } from "../../app/protocol/codec";
+import {
+  bridgeTransport,
+  ProtocolClient,
+  RequestError,
+  webSocketTransport,
+  webSocketUrl,
+  type HexmapBridge,
+  type WebSocketLike,
+} from "../../app/protocol/client";
 
 export type { DocumentInfo, HostEvent, MenuCommand, ProtocolError };
 
-/** What window.hexmap looks like in Electron (exposed by app/preload via contextBridge). */
-export interface PreloadBridge {
-  request(message: unknown): Promise<Reply>;
-  onEvent(cb: (event: HostEvent) => void): (() => void) | void;
-  onMenuCommand?(cb: (command: MenuCommand) => void): (() => void) | void;
-  pathForFile?(file: File): string;
-}
-
 declare global {
   interface Window {
-    hexmap?: PreloadBridge;
+    hexmap?: HexmapBridge;
   }
 }
 
@@ -72,37 +70,38 @@ class Emitter<A extends unknown[]> {
   }
 }
 
-function unwrap<T extends RequestType>(reply: Reply): ResultMap[T] {
-  if (reply.ok) return reply.result as ResultMap[T];
-  throw new HostError(reply.error);
-}
+// ---- Both hosts, over app/protocol/client.ts -------------------------------------------------
 
-// ---- Electron ---------------------------------------------------------------------------------
-
-export function electronApi(bridge: PreloadBridge): HexmapApi {
-  let nextId = 1;
-  const connection = new Emitter<[ConnectionState, string | undefined]>();
+function clientApi(
+  host: HexmapApi["host"],
+  client: ProtocolClient,
+  connection: Emitter<[ConnectionState, string | undefined]>,
+  getState: () => { state: ConnectionState; reason?: string },
+  bridge?: HexmapBridge,
+): HexmapApi {
   return {
-    host: "electron",
+    host,
     async request(type, params) {
-      const reply = await bridge.request({ ...params, type, id: nextId++ });
-      return unwrap(reply);
+      try {
+        return await (client.request as (t: RequestType, p: unknown) => Promise<ResultMap[typeof type]>)(type, params);
+      } catch (err) {
+        if (err instanceof RequestError) throw new HostError({ code: err.code, message: err.message });
+        throw err;
+      }
     },
-    onEvent(cb) {
-      const off = bridge.onEvent(cb);
-      return typeof off === "function" ? off : () => {};
-    },
+    onEvent: (cb) => client.onEvent(cb),
     onMenuCommand(cb) {
-      const off = bridge.onMenuCommand?.(cb);
+      const off = bridge?.onMenuCommand?.(cb);
       return typeof off === "function" ? off : () => {};
     },
     onConnection(cb) {
-      cb("open");
+      const s = getState();
+      if (s.state !== "connecting") cb(s.state, s.reason);
       return connection.on(cb);
     },
     pathForFile(file) {
       try {
-        return bridge.pathForFile?.(file) || null;
+        return bridge?.pathForFile?.(file) || null;
       } catch {
         return null;
       }
@@ -110,99 +109,48 @@ export function electronApi(bridge: PreloadBridge): HexmapApi {
   };
 }
 
-// ---- Browser host (WebSocket) -------------------------------------------------------------------
-
-interface Pending {
-  resolve(reply: Reply): void;
+/** Electron: the preload's window.hexmap (IPC to the main process). */
+export function electronApi(bridge: HexmapBridge): HexmapApi {
+  const client = new ProtocolClient(bridgeTransport(bridge));
+  const connection = new Emitter<[ConnectionState, string | undefined]>();
+  return clientApi("electron", client, connection, () => ({ state: "open" }), bridge);
 }
 
 /**
- * A WebSocket client for `hexmap serve`. The token comes from the page URL; the host refuses the
- * socket without it. Every request settles: if the socket closes, pending requests fail with
+ * The browser host (`hexmap serve`): a WebSocket to the page's own host, carrying the token from
+ * the page URL. The host refuses the socket without it; every pending request then settles with
  * EDISCONNECTED rather than hanging.
  */
 export function webSocketApi(location: Location): HexmapApi {
-  const token = new URLSearchParams(location.search).get(TOKEN_PARAM) ?? "";
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const url = `${scheme}//${location.host}${WS_PATH}?${TOKEN_PARAM}=${encodeURIComponent(token)}`;
-  const events = new Emitter<[HostEvent]>();
   const connection = new Emitter<[ConnectionState, string | undefined]>();
-  const pending = new Map<number, Pending>();
-  let state: ConnectionState = "connecting";
-  let closeReason = "";
-  let nextId = 1;
-
-  const ws = new WebSocket(url);
-  ws.binaryType = "arraybuffer";
+  let state: { state: ConnectionState; reason?: string } = { state: "connecting" };
+  const ws = new WebSocket(webSocketUrl(location));
+  const client = new ProtocolClient(webSocketTransport(ws as unknown as WebSocketLike));
   const opened = new Promise<void>((resolve) => {
     ws.addEventListener("open", () => {
-      state = "open";
+      state = { state: "open" };
       connection.emit("open", undefined);
       resolve();
     });
     ws.addEventListener("close", (ev) => {
-      state = "closed";
-      closeReason =
+      const reason =
         ev.reason ||
         (ev.code === 1006 || ev.code === 1008
-          ? "The host refused the connection (missing or wrong token, or the host has stopped)"
-          : `Connection closed (code ${ev.code})`);
-      connection.emit("closed", closeReason);
-      for (const [id, p] of pending) {
-        pending.delete(id);
-        p.resolve({ id, ok: false, error: { code: "EDISCONNECTED", message: closeReason } });
-      }
+          ? "the host refused the connection (missing or wrong token), or it has stopped"
+          : `the connection closed (code ${ev.code})`);
+      state = { state: "closed", reason };
+      connection.emit("closed", reason);
       resolve();
     });
   });
-  ws.addEventListener("message", (ev: MessageEvent) => {
-    let message: Record<string, unknown>;
-    try {
-      message = decodeMessage(ev.data);
-    } catch (err) {
-      console.error("hexmap: malformed frame from host", err);
-      return;
-    }
-    if (typeof message.event === "string") {
-      events.emit(message as unknown as HostEvent);
-      return;
-    }
-    const id = message.id;
-    if (typeof id !== "number") {
-      console.error("hexmap: host error without request id", message);
-      return;
-    }
-    const p = pending.get(id);
-    if (!p) return;
-    pending.delete(id);
-    p.resolve(message as unknown as Reply);
-  });
-
-  return {
-    host: "browser",
-    async request(type, params) {
-      if (state === "connecting") await opened;
-      if (state === "closed") throw new HostError({ code: "EDISCONNECTED", message: closeReason || "Not connected" });
-      const id = nextId++;
-      const reply = await new Promise<Reply>((resolve) => {
-        pending.set(id, { resolve });
-        try {
-          ws.send(encodeMessage({ ...params, type, id }) as string | ArrayBufferView<ArrayBuffer>);
-        } catch (err) {
-          pending.delete(id);
-          resolve({ id, ok: false, error: { code: "EDISCONNECTED", message: String(err) } });
-        }
-      });
-      return unwrap(reply);
-    },
-    onEvent: (cb) => events.on(cb),
-    onMenuCommand: () => () => {},
-    onConnection(cb) {
-      if (state !== "connecting") cb(state, closeReason || undefined);
-      return connection.on(cb);
-    },
-    pathForFile: () => null,
+  const api = clientApi("browser", client, connection, () => state);
+  const request = api.request;
+  // Requests made before the socket opens wait for it (the transport refuses to send earlier).
+  api.request = async (type, params) => {
+    if (state.state === "connecting") await opened;
+    return request(type, params);
   };
+  return api;
 }
 
 /** Electron's preload bridge if there is one, else the browser host's WebSocket. */
