@@ -3,6 +3,7 @@
 //   native/prebuilds/win32-x64/hexmap.node   (what node-gyp-build loads on Windows; not committed)
 //   build/win32/hexmap.node                  (a copy)
 //   build/win32/win32_backend_test.exe       (the standalone backend test, with --test-exe)
+//   build/win32/shimtest/win32_shim_test.exe (the Node-API shim test + its fake libnode.dll host)
 //
 // Sources: every native/src/*.cc except other platforms' files (*_posix.cc, *_linux.cc,
 // *_darwin.cc), plus the Node-API shim generated here from node-api-headers' .def files (see
@@ -201,7 +202,8 @@ async function compileAll(jobs, quiet, force) {
 
 function link(objs, output, quiet) {
   log(quiet, `  LINK ${path.relative(root, output)}`);
-  const r = spawnSync(CXX, [...objs, ...LDFLAGS.filter((f) => f !== "-shared" || output.endsWith(".node")), "-o", output], {
+  const shared = /\.(node|dll)$/.test(output);
+  const r = spawnSync(CXX, [...objs, ...LDFLAGS.filter((f) => f !== "-shared" || shared), "-o", output], {
     cwd: root,
     encoding: "utf8",
   });
@@ -247,8 +249,12 @@ async function build({ testExe = false, force = false, quiet = false } = {}) {
   jobs.push({ src: shimAsm, obj: path.join(objDir, "napi_win32_trampolines.o"), args: [] });
 
   const testSrc = path.join(root, "native", "test", "win32_backend_test.cc");
+  const shimTestSrc = path.join(root, "native", "test", "win32_shim_test.cc");
+  const addonJobs = jobs.slice();
   if (testExe) {
     jobs.push({ src: testSrc, obj: path.join(objDir, "win32_backend_test.o"), args: common });
+    jobs.push({ src: shimTestSrc, obj: path.join(objDir, "win32_shim_test.o"), args: common });
+    jobs.push({ src: shimTestSrc, obj: path.join(objDir, "win32_fake_libnode.o"), args: [...common, "-DHEXMAP_FAKE_LIBNODE"] });
   }
 
   log(quiet, `win32 build: ${CXX}, defines ${defines.join(" ")}`);
@@ -256,7 +262,7 @@ async function build({ testExe = false, force = false, quiet = false } = {}) {
 
   const result = { addon: null, copy: null, testExe: null, napiFunctions: names.length, compiled };
   if (hasAddon) {
-    const addonObjs = jobs.filter((j) => j.src !== testSrc).map((j) => j.obj);
+    const addonObjs = addonJobs.map((j) => j.obj);
     const out = path.join(prebuildDir, "hexmap.node");
     if (force || compiled > 0 || !fs.existsSync(out) || Math.max(...addonObjs.map(mtime)) > mtime(out)) {
       link(addonObjs, out, quiet);
@@ -278,6 +284,18 @@ async function build({ testExe = false, force = false, quiet = false } = {}) {
     if (force || compiled > 0 || !fs.existsSync(exe) || Math.max(...objs.map(mtime)) > mtime(exe)) link(objs, exe, quiet);
     checkImports(exe);
     result.testExe = exe;
+
+    // The shim test: an .exe with the shim and trampolines, next to a fake libnode.dll host.
+    const shimDir = path.join(outDir, "shimtest");
+    fs.mkdirSync(shimDir, { recursive: true });
+    const fakeHost = path.join(shimDir, "libnode.dll");
+    const fakeObj = path.join(objDir, "win32_fake_libnode.o");
+    if (force || compiled > 0 || !fs.existsSync(fakeHost) || mtime(fakeObj) > mtime(fakeHost)) link([fakeObj], fakeHost, quiet);
+    const shimExe = path.join(shimDir, "win32_shim_test.exe");
+    const shimObjs = ["win32_shim_test.o", "napi_win32_shim.o", "napi_win32_trampolines.o"].map((f) => path.join(objDir, f));
+    if (force || compiled > 0 || !fs.existsSync(shimExe) || Math.max(...shimObjs.map(mtime)) > mtime(shimExe)) link(shimObjs, shimExe, quiet);
+    checkImports(shimExe);
+    result.shimTestExe = shimExe;
   }
   log(quiet, `win32 build: done in ${((Date.now() - started) / 1000).toFixed(1)}s (${compiled} compiled)`);
   return result;

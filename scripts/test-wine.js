@@ -7,6 +7,7 @@
 //   3. the addon and the standalone backend test, cross-built (scripts/build-win32.js)
 //   4. runs, each with stdout/stderr going to a FILE (Wine's node cannot write to a Linux pipe):
 //        a. build/win32/win32_backend_test.exe           (mapping/guard checks without Node)
+//           build/win32/shimtest/win32_shim_test.exe     (the Node-API shim, with a fake host DLL)
 //        b. node.exe --test <addon + engine tests>        (the same compiled files as the Linux leg)
 //        c. hexmap-host.exe --test <addon tests>          (node.exe renamed: Electron's case, the
 //           addon must find Node-API in a host that is not called node.exe)
@@ -250,6 +251,32 @@ function nodeTestRun(label, exe, files, tag) {
   return run;
 }
 
+// A standalone test .exe that prints "<name>: N passed, N failed": counted as one test.
+function exeRun(tag, exe, exeArgs, resultLine) {
+  if (!fs.existsSync(exe)) return;
+  const t = Date.now();
+  say(`\n--- ${tag}: ${path.relative(root, exe)}`);
+  const r = runToFile("wine", [exe, ...exeArgs], path.join(outDir, `${tag}.log`), {
+    env: wineEnv(),
+    timeoutMs: 120000,
+    cwd: path.dirname(exe),
+  });
+  // The passing checks are many; show failures, skips and notes, and the count.
+  for (const l of r.text.split("\n")) if (l && !/^\s+ok\s/.test(l)) say(l);
+  const m = r.text.match(resultLine);
+  const ok = r.status === 0 && m && Number(m[2]) === 0 && Number(m[1]) > 0;
+  runs.push({
+    label: `${tag} checks (${path.basename(exe)}, ${m ? m[1] : 0} checks)`,
+    passed: ok ? 1 : 0,
+    failed: ok ? 0 : 1,
+    skipped: 0,
+    status: r.status,
+    checks: m ? { passed: Number(m[1]), failed: Number(m[2]) } : null,
+    seconds: Number(((Date.now() - t) / 1000).toFixed(1)),
+  });
+  say(`--- ${tag}: ${m ? `${m[1]} checks passed, ${m[2]} failed` : "no result line"} (exit ${r.status}, ${elapsed(t)})`);
+}
+
 function finish(extraNote) {
   const total = runs.reduce(
     (a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }),
@@ -269,8 +296,49 @@ function finish(extraNote) {
   process.exit(total.failed === 0 ? 0 : 1);
 }
 
+// One run at a time per checkout: runs share the prefix, node.exe and the build folder. A lock
+// left by a dead process is taken over.
+const lockFile = path.join(root, "build", "wine.lock");
+function lock() {
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  const deadline = Date.now() + 10 * 60 * 1000;
+  let told = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" });
+      process.on("exit", () => {
+        try {
+          if (fs.readFileSync(lockFile, "utf8") === String(process.pid)) fs.rmSync(lockFile, { force: true });
+        } catch {
+          /* already gone */
+        }
+      });
+      return;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+    }
+    const holder = Number(fs.readFileSync(lockFile, "utf8")) || 0;
+    let alive = false;
+    try {
+      process.kill(holder, 0);
+      alive = holder > 0;
+    } catch (e) {
+      alive = e.code === "EPERM";
+    }
+    if (!alive) {
+      fs.rmSync(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another Wine leg (pid ${holder}) has held ${lockFile} for 10 minutes`);
+    if (!told) say(`waiting for the Wine leg already running (pid ${holder})...`);
+    told = true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+  }
+}
+
 async function main() {
   fs.mkdirSync(outDir, { recursive: true });
+  lock();
   const missing = ["wine", "winepath", "wineserver", "x86_64-w64-mingw32-g++-posix"].filter((c) => !have(c));
   if (missing.length) {
     say(`win32 leg (Wine): missing ${missing.join(", ")} (apt-get install wine wine64 g++-mingw-w64-x86-64-posix)`);
@@ -298,28 +366,9 @@ async function main() {
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
 
-  // a. The backend without Node: one test, its checks printed.
-  const exe = path.join(root, "build", "win32", "win32_backend_test.exe");
-  if (fs.existsSync(exe)) {
-    t = Date.now();
-    say(`\n--- backend: ${path.relative(root, exe)}`);
-    const r = runToFile("wine", [exe, toWin(workDir)], path.join(outDir, "backend.log"), { env: wineEnv(), timeoutMs: 120000 });
-    const lines = r.text.split("\n");
-    // The passing checks are many; show failures, skips and notes, and the count.
-    for (const l of lines) if (l && !/^\s+ok\s/.test(l)) say(l);
-    const m = r.text.match(/win32 backend: (\d+) passed, (\d+) failed/);
-    const ok = r.status === 0 && m && Number(m[2]) === 0 && Number(m[1]) > 0;
-    runs.push({
-      label: `backend checks (win32_backend_test.exe, ${m ? m[1] : 0} checks)`,
-      passed: ok ? 1 : 0,
-      failed: ok ? 0 : 1,
-      skipped: 0,
-      status: r.status,
-      checks: m ? { passed: Number(m[1]), failed: Number(m[2]) } : null,
-      seconds: Number(((Date.now() - t) / 1000).toFixed(1)),
-    });
-    say(`--- backend: ${m ? `${m[1]} checks passed, ${m[2]} failed` : "no result line"} (exit ${r.status}, ${elapsed(t)})`);
-  }
+  // a. The backend and the Node-API shim without Node: one test each, their checks printed.
+  exeRun("backend", path.join(root, "build", "win32", "win32_backend_test.exe"), [toWin(workDir)], /win32 backend: (\d+) passed, (\d+) failed/);
+  exeRun("shim", path.join(root, "build", "win32", "shimtest", "win32_shim_test.exe"), [], /win32 shim: (\d+) passed, (\d+) failed/);
 
   // b. Everything in the official node.exe.
   const files = expandGlobs(testGlobs);
