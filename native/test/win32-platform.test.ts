@@ -2,12 +2,18 @@
 // locked exclusively elsewhere is EBUSY; a file Hexmap has open stays usable by others), device
 // and pipe names, non-ASCII and long paths, growth seen by later views, named sections.
 // Runs in Windows Node (scripts/test-wine.js runs it under Wine); skipped elsewhere.
+//
+// Truncation under a mapped view: Windows refuses it (ERROR_USER_MAPPED_FILE), but under Wine a
+// Linux truncate(2) can cut the file short behind Windows' back, and the next touch of a page
+// past the end faults. scripts/test-wine.js points HEXMAP_WINE_TRUNCATE at a helper .exe
+// (win32_backend_test.exe --truncate PATH LENGTH) that does exactly that.
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { assertSameBytes, fsRead, isWin, native, seededBytes, tempDir, throwsCode } from "./helpers";
+import { assertSameBytes, fsRead, isWin, native, rejectsCode, seededBytes, tempDir, throwsCode } from "./helpers";
 
 const skip = isWin ? false : "Windows only";
 let tmp: { dir: string; cleanup: () => void };
@@ -179,5 +185,45 @@ describe("win32 names", { skip }, () => {
       a.close();
     }
     throwsCode(() => native.openShm(name), "ENOENT", "a section dies with its last handle");
+  });
+});
+
+const truncateHelper = process.env.HEXMAP_WINE_TRUNCATE;
+function truncateBehindWindows(file: string, length: number): void {
+  const r = spawnSync(truncateHelper!, ["--truncate", file, String(length)], { encoding: "utf8" });
+  assert.equal(r.status, 0, `truncate helper: ${r.stderr} ${r.error ?? ""}`);
+  assert.equal(fs.statSync(file).size, length);
+}
+
+describe("win32 faults in mapped views (Wine)", { skip: !isWin ? "Windows only" : !truncateHelper ? "needs Wine (HEXMAP_WINE_TRUNCATE)" : false }, () => {
+  test("reads past the end of a file truncated under the view → EIO, sync and async; the process lives", async () => {
+    const p = path.join(tmp.dir, "truncated.bin");
+    const bytes = seededBytes(8, 8 * 65536);
+    fs.writeFileSync(p, bytes);
+    const src = native.openFile(p, { writable: true });
+    try {
+      const view = src.map(0, bytes.length);
+      const wview = src.map(0, bytes.length, true);
+      truncateBehindWindows(p, 65536 + 10);
+      assertSameBytes(await view.read(0, 65536), bytes.subarray(0, 65536), "the bytes before the new end");
+      const e = thrown(() => view.readSync(4 * 65536, 100));
+      assert.equal(e.code, "EIO", e.message);
+      assert.match(e.message, /truncated/);
+      await rejectsCode(view.read(3 * 65536, 4096), "EIO", "async read");
+      // A copy that starts inside the file and runs past its end faults at the first lost page.
+      await rejectsCode(view.read(65536 - 100, 2 * 65536), "EIO", "a read across the new end");
+      throwsCode(() => wview.writeSync(5 * 65536, Buffer.alloc(10, 1)), "EIO", "writeSync");
+      await rejectsCode(wview.write(6 * 65536, Buffer.alloc(10, 1)), "EIO", "async write");
+      // Many faulting reads at once on the worker pool: every one settles with EIO.
+      const many = await Promise.allSettled(Array.from({ length: 32 }, (_, i) => view.read(2 * 65536 + i * 4096, 512)));
+      assert.ok(
+        many.every((r) => r.status === "rejected" && (r.reason as { code?: string }).code === "EIO"),
+        "32 concurrent faulting reads",
+      );
+      assertSameBytes(view.readSync(10, 100), bytes.subarray(10, 110), "the view still reads where the file is");
+      assert.equal(src.size(), 65536 + 10);
+    } finally {
+      src.close();
+    }
   });
 });

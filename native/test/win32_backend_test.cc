@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -87,6 +88,28 @@ bool MakeFile(const std::string& path, const std::vector<uint8_t>& data) {
                              done == data.size());
   CloseHandle(h);
   return ok;
+}
+
+// Under Wine only: truncate(2) the file through Linux, behind Windows' back (a PE program under
+// Wine runs on the Linux kernel, so the system call is one instruction away). Returns false when
+// not running under Wine; *result is the syscall's return value (0 or -errno).
+bool LinuxTruncate(const std::string& path, uint64_t length, long* result) {
+  typedef char*(CDECL * ToUnix)(LPCWSTR);
+  auto toUnix = reinterpret_cast<ToUnix>(
+      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "wine_get_unix_file_name")));
+  if (!toUnix) return false;
+  wchar_t full[MAX_PATH * 2];
+  if (!GetFullPathNameW(W(path).c_str(), MAX_PATH * 2, full, nullptr)) return false;
+  char* u = toUnix(full);
+  if (!u) return false;
+  std::string unixPath = u;
+  HeapFree(GetProcessHeap(), 0, u);
+  long r = -1;
+  const char* up = unixPath.c_str();
+  long len = static_cast<long>(length);
+  asm volatile("syscall" : "=a"(r) : "a"(76L /* SYS_truncate */), "D"(up), "S"(len) : "rcx", "r11", "memory");
+  *result = r;
+  return true;
 }
 
 // Reads n bytes at `at` through a fresh view (aligned down to the granularity) and the guard.
@@ -484,29 +507,13 @@ void TestTruncatedUnderView(const std::string& dir) {
   if (!cut) {
     // Windows (and Wine's emulation of it) refuses; under Wine, ask Linux directly. A PE program
     // under Wine runs on the Linux kernel, so the truncate(2) system call is one instruction away.
-    wchar_t full[MAX_PATH * 2];
-    GetFullPathNameW(W(path).c_str(), MAX_PATH * 2, full, nullptr);
-    char unixPath[4096] = {};
-    typedef char*(CDECL * ToUnix)(LPCWSTR);
-    auto toUnix = reinterpret_cast<ToUnix>(
-        reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "wine_get_unix_file_name")));
-    if (toUnix) {
-      char* u = toUnix(full);
-      if (u) {
-        std::snprintf(unixPath, sizeof unixPath, "%s", u);
-        HeapFree(GetProcessHeap(), 0, u);
-      }
-    }
-    if (!toUnix || !unixPath[0]) {
+    long r = 0;
+    if (!LinuxTruncate(path, 4096, &r)) {
       std::printf("  skip truncation under a view: not running under Wine, and Windows refuses it\n");
       UnmapView(&v);
       CloseSource(s);
       return;
     }
-    long r = -1;
-    const char* up = unixPath;
-    long newLen = 4096;
-    asm volatile("syscall" : "=a"(r) : "a"(76L /* SYS_truncate */), "D"(up), "S"(newLen) : "rcx", "r11", "memory");
     cut = r == 0;
     std::printf("  note truncate(2) from Linux: %s (%ld)\n", cut ? "done" : "failed", r);
     if (!cut) {
@@ -587,6 +594,16 @@ void TestSharedMemory() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Helper mode for the JS tests under Wine: win32_backend_test.exe --truncate PATH LENGTH
+  if (argc == 4 && std::strcmp(argv[1], "--truncate") == 0) {
+    long r = 0;
+    if (!LinuxTruncate(argv[2], std::strtoull(argv[3], nullptr, 10), &r)) {
+      std::fprintf(stderr, "--truncate works only under Wine\n");
+      return 2;
+    }
+    if (r != 0) std::fprintf(stderr, "truncate(2) failed: %ld\n", r);
+    return r == 0 ? 0 : 1;
+  }
   std::string dir;
   if (argc > 1) {
     dir = argv[1];
