@@ -31,6 +31,7 @@ export const ErrorCode = [
   "ECHANGED", // file changed on disk since it was opened/saved
   "ETOOBIG", // payload or result too large
   "EINTERNAL", // a bug: reported, never crashes the host
+  "EDISCONNECTED", // the transport closed before the reply came (client side only)
 ] as const;
 export type ErrorCode = (typeof ErrorCode)[number];
 
@@ -61,6 +62,18 @@ export const OpenRequest = z.strictObject({
   path: z.string().min(1).max(32767),
   readOnly: z.boolean().optional(),
 });
+/**
+ * Like `open`, for a file the user dropped on the window: the path comes from the File object
+ * (Electron: webUtils.getPathForFile in the preload). Handled exactly like `open` — same checks,
+ * same errors — and tagged so the host can record it as a recent document. It grants nothing
+ * `open` does not: the renderer may already open any path the user types.
+ */
+export const OpenDroppedRequest = z.strictObject({
+  id: reqId,
+  type: z.literal("open-dropped"),
+  path: z.string().min(1).max(32767),
+  readOnly: z.boolean().optional(),
+});
 export const ListRequest = z.strictObject({ id: reqId, type: z.literal("list") });
 export const InfoRequest = z.strictObject({ id: reqId, type: z.literal("info"), docId });
 export const ReadRequest = z.strictObject({
@@ -74,6 +87,7 @@ export const CloseRequest = z.strictObject({ id: reqId, type: z.literal("close")
 
 export const Request = z.discriminatedUnion("type", [
   OpenRequest,
+  OpenDroppedRequest,
   ListRequest,
   InfoRequest,
   ReadRequest,
@@ -81,6 +95,8 @@ export const Request = z.discriminatedUnion("type", [
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
+/** The fields of a request of type T, without `id` and `type` (what ProtocolClient.request takes). */
+export type RequestParams<T extends RequestType> = Omit<Extract<Request, { type: T }>, "id" | "type">;
 
 // ---- Results (by request type) ----------------------------------------------------------------
 
@@ -96,22 +112,49 @@ export interface ReadResult {
 
 export interface ResultMap {
   open: DocumentInfo;
+  "open-dropped": DocumentInfo;
   list: { documents: DocumentInfo[] };
   info: DocumentInfo;
   read: ReadResult;
   close: { docId: string };
 }
 
+/**
+ * `id` is null only in the error reply to a message whose own id could not be read (not an
+ * object, or no valid id): such a reply matches no pending request.
+ */
 export type Reply<T extends RequestType = RequestType> =
   | { id: number; ok: true; result: ResultMap[T] }
-  | { id: number; ok: false; error: ProtocolError };
+  | { id: number | null; ok: false; error: ProtocolError };
 
 // ---- Events -----------------------------------------------------------------------------------
 
 export type Event =
   | { event: "size-changed"; docId: string; size: number; generation: number }
   | { event: "file-changed"; docId: string; generation: number; reason: string }
-  | { event: "document-closed"; docId: string; reason: string };
+  | { event: "document-closed"; docId: string; reason: string }
+  /**
+   * The host opened a document for this client without a request from it: File ▸ Open dialog,
+   * a file on the command line, a second launch, a recent file. The client may now address it.
+   */
+  | { event: "document-opened"; docId: string; info: DocumentInfo; reason: string };
+export type EventName = Event["event"];
+
+/** Anything a host sends to a client. */
+export type ServerMessage = Reply | Event;
+
+export function isEvent(message: ServerMessage): message is Event {
+  return typeof (message as { event?: unknown }).event === "string";
+}
+
+// ---- Menu commands (Electron shell → renderer) -----------------------------------------------
+
+/**
+ * Commands the application menu sends to the renderer (window.hexmap.onMenuCommand). The menu's
+ * Open is handled in the main process (dialog) and arrives as a `document-opened` event instead.
+ */
+export const MenuCommand = ["goto", "close"] as const;
+export type MenuCommand = (typeof MenuCommand)[number];
 
 // ---- Validation -------------------------------------------------------------------------------
 

@@ -1,0 +1,411 @@
+// Service: the protocol implemented over Documents, for one client (an Electron window, one
+// WebSocket connection). Hosts create one Service per client over a shared DocumentPool:
+//
+//   - Document ids ("d1", "d2", …) are global to the pool, never paths. A Service answers only
+//     for the ids it opened or was granted (`grant`), so one client cannot read another's
+//     documents unless the host shares them (the file on `hexmap serve FILE`).
+//   - A document stays open while any holder (a Service, or the host itself) holds it.
+//   - The pool watches open documents for size changes (a poll, plus fs.watch where it works)
+//     and tells every holder: `size-changed` with the new generation, `file-changed` when the
+//     contents changed at the same size, `document-closed` when the host closed it.
+//
+// handle() ALWAYS settles with a Reply: a malformed request is EINVAL, a throwing handler is its
+// HexmapError code (EINTERNAL for bugs). It never rejects.
+
+import * as fs from "node:fs";
+import { Document } from "./document";
+import { HexmapError, toHexmapError } from "./errors";
+import {
+  parseRequest,
+  type DocumentInfo,
+  type DocumentKind,
+  type Event,
+  type ProtocolError,
+  type Reply,
+  type Request,
+  type ResultMap,
+} from "../protocol/messages";
+
+/** What the Service needs of a Document (the real one, or a test double). */
+export interface ServiceDocument {
+  readonly kind: DocumentKind;
+  readonly name: string;
+  readonly readOnly: boolean;
+  readonly size: number;
+  readonly generation: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  checkSize(): { changed: boolean; size: number };
+  close(): void;
+}
+
+export type DocumentOpener = (path: string, options: { readOnly?: boolean }) => ServiceDocument;
+
+export interface DocumentPoolOptions {
+  /** Opens a document; default Document.openFile. */
+  openDocument?: DocumentOpener;
+  /** Size poll interval in ms; 0 turns polling off. Default 1000. */
+  pollIntervalMs?: number;
+  /** Also use fs.watch on file documents for faster notice. Default true. */
+  watch?: boolean;
+}
+
+/** Something that holds documents open and hears their events: a Service, or a host. */
+export interface DocumentHolder {
+  deliver(event: Event): void;
+}
+
+interface Entry {
+  readonly docId: string;
+  readonly doc: ServiceDocument;
+  readonly path: string;
+  readonly holders: Set<DocumentHolder>;
+  watcher: fs.FSWatcher | null;
+  watchTimer: NodeJS.Timeout | null;
+  mtimeMs: number | null;
+  statting: boolean;
+}
+
+const WATCH_DEBOUNCE_MS = 30;
+
+export class DocumentPool {
+  private readonly entries = new Map<string, Entry>();
+  private nextId = 1;
+  private readonly openDocument: DocumentOpener;
+  private readonly pollIntervalMs: number;
+  private readonly watch: boolean;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private disposed = false;
+
+  constructor(options: DocumentPoolOptions = {}) {
+    this.openDocument = options.openDocument ?? ((path, opts) => Document.openFile(path, opts));
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.watch = options.watch ?? true;
+  }
+
+  /** Opens a document for `holder`. Throws HexmapError (ENOENT, EACCES, EISDIR, …). */
+  open(path: string, options: { readOnly?: boolean }, holder: DocumentHolder): string {
+    if (this.disposed) throw new HexmapError("EBADDOC", "Hexmap is shutting down");
+    const doc = this.openDocument(path, options.readOnly === undefined ? {} : { readOnly: options.readOnly });
+    const docId = `d${this.nextId++}`;
+    const entry: Entry = {
+      docId,
+      doc,
+      path,
+      holders: new Set([holder]),
+      watcher: null,
+      watchTimer: null,
+      mtimeMs: null,
+      statting: false,
+    };
+    this.entries.set(docId, entry);
+    if (doc.kind === "file") {
+      this.statEntry(entry, false);
+      if (this.watch) this.startWatch(entry);
+    }
+    this.ensurePolling();
+    return docId;
+  }
+
+  has(docId: string): boolean {
+    return this.entries.has(docId);
+  }
+
+  /** The document behind an id; EBADDOC if it is not open. */
+  get(docId: string): ServiceDocument {
+    const entry = this.entries.get(docId);
+    if (!entry) throw new HexmapError("EBADDOC", `No open document ${docId}`);
+    return entry.doc;
+  }
+
+  info(docId: string): DocumentInfo {
+    const d = this.get(docId);
+    return { docId, kind: d.kind, name: d.name, size: d.size, readOnly: d.readOnly, generation: d.generation };
+  }
+
+  /** Adds a holder to an open document. EBADDOC if it is not open. */
+  acquire(docId: string, holder: DocumentHolder): void {
+    const entry = this.entries.get(docId);
+    if (!entry) throw new HexmapError("EBADDOC", `No open document ${docId}`);
+    entry.holders.add(holder);
+  }
+
+  /** Drops a holder; the document closes when nobody holds it. */
+  release(docId: string, holder: DocumentHolder): void {
+    const entry = this.entries.get(docId);
+    if (!entry || !entry.holders.delete(holder)) return;
+    if (entry.holders.size === 0) this.closeEntry(entry);
+  }
+
+  /** Closes a document for every holder, telling each with `document-closed`. */
+  forceClose(docId: string, reason: string): void {
+    const entry = this.entries.get(docId);
+    if (!entry) return;
+    const holders = [...entry.holders];
+    this.closeEntry(entry);
+    for (const h of holders) safeDeliver(h, { event: "document-closed", docId, reason });
+  }
+
+  /** Re-checks one document's size now (also what the poll and fs.watch do). */
+  check(docId: string): void {
+    const entry = this.entries.get(docId);
+    if (entry) this.checkEntry(entry);
+  }
+
+  get openCount(): number {
+    return this.entries.size;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    for (const docId of [...this.entries.keys()]) this.forceClose(docId, "Hexmap is shutting down");
+    this.disposed = true;
+    this.stopPolling();
+  }
+
+  // ---- watching ------------------------------------------------------------------------------
+
+  private ensurePolling(): void {
+    if (this.pollTimer || this.pollIntervalMs <= 0 || this.entries.size === 0) return;
+    this.pollTimer = setInterval(() => {
+      for (const entry of [...this.entries.values()]) this.checkEntry(entry);
+    }, this.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+  }
+
+  private startWatch(entry: Entry): void {
+    try {
+      const watcher = fs.watch(entry.path, { persistent: false }, () => {
+        if (entry.watchTimer) return;
+        entry.watchTimer = setTimeout(() => {
+          entry.watchTimer = null;
+          if (this.entries.get(entry.docId) === entry) this.checkEntry(entry);
+        }, WATCH_DEBOUNCE_MS);
+        entry.watchTimer.unref();
+      });
+      watcher.on("error", () => {
+        watcher.close();
+        if (entry.watcher === watcher) entry.watcher = null;
+      });
+      entry.watcher = watcher;
+    } catch {
+      // fs.watch is not available everywhere (some network file systems): the poll covers it.
+    }
+  }
+
+  private checkEntry(entry: Entry): void {
+    if (this.entries.get(entry.docId) !== entry) return;
+    let result: { changed: boolean; size: number };
+    try {
+      result = entry.doc.checkSize();
+    } catch {
+      return; // e.g. the handle went bad; reads will report the error to the user
+    }
+    if (result.changed) {
+      this.emit(entry, { event: "size-changed", docId: entry.docId, size: result.size, generation: entry.doc.generation });
+    }
+    if (entry.doc.kind === "file") this.statEntry(entry, !result.changed);
+  }
+
+  /** Notices a rewrite at the same size through the file's modification time. */
+  private statEntry(entry: Entry, report: boolean): void {
+    if (entry.statting) return;
+    entry.statting = true;
+    fs.stat(entry.path, (err, st) => {
+      entry.statting = false;
+      if (this.entries.get(entry.docId) !== entry) return;
+      if (err) return; // renamed or deleted: the open handle still reads the old file
+      const before = entry.mtimeMs;
+      entry.mtimeMs = st.mtimeMs;
+      if (report && before !== null && st.mtimeMs !== before && st.size === entry.doc.size) {
+        this.emit(entry, {
+          event: "file-changed",
+          docId: entry.docId,
+          generation: entry.doc.generation,
+          reason: "The file was modified on disk by another program",
+        });
+      }
+    });
+  }
+
+  private emit(entry: Entry, event: Event): void {
+    for (const h of [...entry.holders]) safeDeliver(h, event);
+  }
+
+  private closeEntry(entry: Entry): void {
+    this.entries.delete(entry.docId);
+    if (entry.watchTimer) clearTimeout(entry.watchTimer);
+    entry.watcher?.close();
+    entry.watcher = null;
+    try {
+      entry.doc.close();
+    } catch {
+      /* closing is best effort */
+    }
+    if (this.entries.size === 0) this.stopPolling();
+  }
+}
+
+function safeDeliver(holder: DocumentHolder, event: Event): void {
+  try {
+    holder.deliver(event);
+  } catch {
+    /* a holder's listener bug must not stop the others */
+  }
+}
+
+export interface ServiceOptions extends DocumentPoolOptions {
+  /** Pool shared with other Services (one per client). Default: a private pool, disposed with the Service. */
+  pool?: DocumentPool;
+  /** Called after a successful open/open-dropped from the client (e.g. to record a recent file). */
+  onOpened?: (info: DocumentInfo, path: string, via: "open" | "open-dropped") => void;
+}
+
+export class Service implements DocumentHolder {
+  readonly pool: DocumentPool;
+  private readonly ownsPool: boolean;
+  /** The document ids this client may address. */
+  private readonly allowed = new Set<string>();
+  private readonly listeners = new Set<(event: Event) => void>();
+  private readonly onOpened: ServiceOptions["onOpened"];
+  private disposed = false;
+
+  constructor(options: ServiceOptions = {}) {
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? new DocumentPool(options);
+    this.onOpened = options.onOpened;
+  }
+
+  /** Validates and answers one untrusted message. Never rejects. */
+  async handle(message: unknown): Promise<Reply> {
+    let id: number | null = null;
+    try {
+      const parsed = parseRequest(message);
+      if (!parsed.ok) return { id: parsed.id, ok: false, error: parsed.error };
+      id = parsed.request.id;
+      if (this.disposed) throw new HexmapError("EBADDOC", "This session is closed");
+      const result = await this.dispatch(parsed.request);
+      return { id, ok: true, result } as Reply;
+    } catch (err) {
+      return { id, ok: false, error: toProtocolError(err) };
+    }
+  }
+
+  /** Opens a document for this client (host use: dialog, command line). Throws HexmapError. */
+  open(path: string, options: { readOnly?: boolean } = {}): DocumentInfo {
+    if (this.disposed) throw new HexmapError("EBADDOC", "This session is closed");
+    const docId = this.pool.open(path, options, this);
+    this.allowed.add(docId);
+    return this.pool.info(docId);
+  }
+
+  /** Lets this client address a document the host (or another client) holds. */
+  grant(docId: string): DocumentInfo {
+    if (this.disposed) throw new HexmapError("EBADDOC", "This session is closed");
+    if (!this.allowed.has(docId)) {
+      this.pool.acquire(docId, this);
+      this.allowed.add(docId);
+    }
+    return this.pool.info(docId);
+  }
+
+  /** The ids this client may address, in opening order. */
+  documents(): string[] {
+    return [...this.allowed].filter((d) => this.pool.has(d));
+  }
+
+  /** Subscribes to this client's events. Returns an unsubscribe function. */
+  onEvent(cb: (event: Event) => void): () => void {
+    this.listeners.add(cb);
+    return () => {
+      this.listeners.delete(cb);
+    };
+  }
+
+  /** Sends an event to this client (hosts use it for `document-opened`). */
+  deliver(event: Event): void {
+    if (this.disposed) return;
+    if (event.event === "document-closed") this.allowed.delete(event.docId);
+    for (const cb of [...this.listeners]) {
+      try {
+        cb(event);
+      } catch {
+        /* one listener's bug must not stop the others */
+      }
+    }
+  }
+
+  /** Releases this client's documents (closing those nobody else holds). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const docId of this.allowed) this.pool.release(docId, this);
+    this.allowed.clear();
+    this.listeners.clear();
+    if (this.ownsPool) this.pool.dispose();
+  }
+
+  private doc(docId: string): ServiceDocument {
+    // Same answer for "never existed" and "not yours": ids must not be probeable.
+    if (!this.allowed.has(docId) || !this.pool.has(docId)) {
+      throw new HexmapError("EBADDOC", `No open document ${docId}`);
+    }
+    return this.pool.get(docId);
+  }
+
+  private async dispatch(req: Request): Promise<ResultMap[Request["type"]]> {
+    switch (req.type) {
+      case "open":
+      case "open-dropped": {
+        const info = this.open(req.path, req.readOnly === undefined ? {} : { readOnly: req.readOnly });
+        try {
+          this.onOpened?.(info, req.path, req.type);
+        } catch {
+          /* recording a recent file must not fail the open */
+        }
+        return info;
+      }
+      case "list":
+        return { documents: this.documents().map((d) => this.pool.info(d)) };
+      case "info":
+        this.doc(req.docId);
+        return this.pool.info(req.docId);
+      case "read": {
+        const doc = this.doc(req.docId);
+        // The generation before the read: if the file changes meanwhile, the reply is stale and
+        // the client, which gets a size-changed with a newer generation, drops it.
+        const generation = doc.generation;
+        const bytes = ownedBytes(await doc.read(req.offset, req.length));
+        return { docId: req.docId, offset: req.offset, bytes, generation, size: doc.size };
+      }
+      case "close":
+        this.doc(req.docId);
+        this.allowed.delete(req.docId);
+        this.pool.release(req.docId, this);
+        return { docId: req.docId };
+    }
+  }
+}
+
+/**
+ * A Uint8Array that owns exactly its bytes. Node pools small Buffers in a shared ArrayBuffer,
+ * and structured clone (Electron IPC) sends a view's whole ArrayBuffer: never leak the rest.
+ */
+function ownedBytes(buf: Uint8Array): Uint8Array {
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) {
+    // A plain Uint8Array over the same memory (no copy): IPC clones it as bytes, not a Buffer.
+    return buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, 0, buf.byteLength);
+  }
+  const out = new Uint8Array(buf.byteLength);
+  out.set(buf);
+  return out;
+}
+
+export function toProtocolError(err: unknown): ProtocolError {
+  const e = toHexmapError(err, { op: "handle the request" });
+  return { code: e.code, message: e.message };
+}
