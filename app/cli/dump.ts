@@ -9,19 +9,24 @@ import { HexmapError } from "../engine/errors";
 import { UsageError, parseArgs, parseCount, parseNumber } from "./args";
 
 export const DUMP_CHUNK = 1024 * 1024; // a multiple of 16, so rows line up across chunks
+/** Input bytes formatted per write (a multiple of 16). */
+const OUT_SLICE = 64 * 1024;
+/** Output buffers in flight at once. */
+const RING = 4;
 const ROW = 16;
 /** ": " + 8 groups of "xxxx " + " " — the part of a row between offset and ASCII column. */
 const HEX_AREA = 2 + 8 * 5 + 1;
 
 const HEX = Buffer.from("0123456789abcdef", "latin1");
-const PAIRS = (() => {
-  const t = new Uint8Array(512);
-  for (let b = 0; b < 256; b++) {
-    t[b * 2] = HEX[b >> 4]!;
-    t[b * 2 + 1] = HEX[b & 15]!;
-  }
-  return t;
-})();
+/** A byte's two hex digits as one little-endian 16-bit value (low byte first = first digit). */
+const PAIR16 = new Uint16Array(256);
+/** xxd's ASCII column: printable ASCII as is, anything else '.'. */
+const ASCII = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  PAIR16[b] = HEX[b >> 4]! | (HEX[b & 15]! << 8);
+  ASCII[b] = b >= 0x20 && b <= 0x7e ? b : 0x2e;
+}
+const TWO32 = 2 ** 32;
 
 const USAGE = `Usage: hexmap dump FILE [-s|--offset N] [-l|--length N]
 
@@ -37,46 +42,83 @@ function offsetDigits(offset: number): number {
   return digits;
 }
 
+/** Bytes formatXxdInto needs at most for `length` bytes at `offset`. */
+export function xxdSize(length: number, offset: number): number {
+  const rows = Math.ceil(length / ROW);
+  return rows === 0 ? 0 : rows * (offsetDigits(offset + (rows - 1) * ROW) + HEX_AREA + ROW + 1);
+}
+
 /** Formats `data`, whose first byte is at file offset `offset`, as xxd's rows. */
 export function formatXxd(data: Uint8Array, offset: number): Buffer {
-  const rows = Math.ceil(data.length / ROW);
-  if (rows === 0) return Buffer.alloc(0);
-  const maxDigits = offsetDigits(offset + (rows - 1) * ROW);
-  const out = Buffer.allocUnsafe(rows * (maxDigits + HEX_AREA + ROW + 1));
+  const out = Buffer.allocUnsafe(xxdSize(data.length, offset));
+  return out.subarray(0, formatXxdInto(data, offset, out));
+}
+
+/**
+ * Writes xxd's rows for `data` (first byte at file offset `offset`) into `out`, which must hold
+ * xxdSize(data.length, offset) bytes; returns the number of bytes written. Hot loop: a full row
+ * is a few 32-bit stores through a DataView, which also keeps a cold (not yet optimized) run
+ * fast — a one-shot `hexmap dump` never gets far past the interpreter.
+ */
+export function formatXxdInto(data: Uint8Array, offset: number, out: Uint8Array): number {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const length = data.length;
+  let digits = offsetDigits(offset);
+  let widenAt = 16 ** digits;
   let o = 0;
-  for (let r = 0; r < rows; r++) {
-    const rowOffset = offset + r * ROW;
-    const digits = offsetDigits(rowOffset);
-    // Offset column, written from its last digit (offsets go past 2^32: no bit operators).
-    let v = rowOffset;
-    for (let d = digits - 1; d >= 0; d--) {
-      out[o + d] = HEX[v % 16]!;
-      v = Math.floor(v / 16);
+  for (let p = 0; p < length; p += ROW) {
+    const rowOffset = offset + p;
+    if (rowOffset >= widenAt) {
+      digits = offsetDigits(rowOffset);
+      widenAt = 16 ** digits;
     }
-    o += digits;
-    out[o++] = 0x3a; // ':'
-    out[o++] = 0x20;
-    const base = r * ROW;
-    const n = Math.min(ROW, data.length - base);
-    for (let i = 0; i < ROW; i++) {
-      if (i < n) {
-        const b = data[base + i]!;
-        out[o++] = PAIRS[b * 2]!;
-        out[o++] = PAIRS[b * 2 + 1]!;
-      } else {
-        out[o++] = 0x20;
-        out[o++] = 0x20;
+    // Offset column: digits above 32 bits (past 4 GiB) by division, the low 32 bits as 4 pairs.
+    if (digits > 8) {
+      let hi = Math.floor(rowOffset / TWO32);
+      for (let d = digits - 9; d >= 0; d--) {
+        out[o + d] = HEX[hi % 16]!;
+        hi = Math.floor(hi / 16);
       }
-      if (i & 1) out[o++] = 0x20;
+      o += digits - 8;
     }
-    out[o++] = 0x20;
-    for (let i = 0; i < n; i++) {
-      const b = data[base + i]!;
-      out[o++] = b >= 0x20 && b <= 0x7e ? b : 0x2e;
+    const lo = rowOffset % TWO32;
+    dv.setUint32(o, PAIR16[lo >>> 24]! | (PAIR16[(lo >>> 16) & 255]! << 16), true);
+    dv.setUint32(o + 4, PAIR16[(lo >>> 8) & 255]! | (PAIR16[lo & 255]! << 16), true);
+    dv.setUint16(o + 8, 0x203a, true); // ": "
+    o += 10;
+    const n = length - p;
+    if (n >= ROW) {
+      for (let i = p; i < p + ROW; i += 2) {
+        dv.setUint32(o, PAIR16[data[i]!]! | (PAIR16[data[i + 1]!]! << 16), true);
+        out[o + 4] = 0x20;
+        o += 5;
+      }
+      out[o++] = 0x20;
+      for (let i = p; i < p + ROW; i += 4) {
+        dv.setUint32(
+          o,
+          ASCII[data[i]!]! | (ASCII[data[i + 1]!]! << 8) | (ASCII[data[i + 2]!]! << 16) | (ASCII[data[i + 3]!]! << 24),
+          true,
+        );
+        o += 4;
+      }
+    } else {
+      // Last, partial row: pad the hex area so the ASCII column lines up.
+      for (let i = 0; i < ROW; i++) {
+        if (i < n) {
+          dv.setUint16(o, PAIR16[data[p + i]!]!, true);
+        } else {
+          dv.setUint16(o, 0x2020, true);
+        }
+        o += 2;
+        if (i & 1) out[o++] = 0x20;
+      }
+      out[o++] = 0x20;
+      for (let i = 0; i < n; i++) out[o++] = ASCII[data[p + i]!]!;
     }
     out[o++] = 0x0a;
   }
-  return out.subarray(0, o);
+  return o;
 }
 
 export interface DumpRange {
@@ -113,13 +155,26 @@ class Sink {
     this.failure ??= err;
   };
 
+  /** Settles when the stream fails or closes: nothing waits on a dead stream. */
+  private readonly gone: Promise<void>;
+
   constructor(private readonly out: Writable) {
     out.on("error", this.onError);
+    this.gone = new Promise<void>((resolve) => {
+      out.once("error", () => resolve());
+      out.once("close", () => resolve());
+    });
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  /**
+   * Writes `chunk`; resolves once the stream can take more. The returned `done` settles when the
+   * stream is finished with `chunk` (so its memory may be reused).
+   */
+  async write(chunk: Buffer): Promise<{ done: Promise<void> }> {
     this.check();
-    if (this.out.write(chunk)) return;
+    let finished!: () => void;
+    const done = Promise.race([new Promise<void>((resolve) => (finished = resolve)), this.gone]);
+    if (this.out.write(chunk, () => finished())) return { done };
     await new Promise<void>((resolve) => {
       const done = () => {
         this.out.off("drain", done);
@@ -132,6 +187,7 @@ class Sink {
       this.out.on("close", done);
     });
     this.check();
+    return { done };
   }
 
   /** Waits until everything written so far has been handed to the OS. */
@@ -178,13 +234,25 @@ export async function runDump(argv: string[], out: Writable = process.stdout): P
       p.catch(() => {}); // awaited below; this only keeps an abandoned read from being "unhandled"
       return p;
     };
+    // Output goes out in slices through a small ring of reused buffers: fresh multi-megabyte
+    // buffers for every chunk would cost a page fault per 4 KiB of output.
+    const ring: Array<{ buf: Buffer; done: Promise<void> }> = [];
+    const sliceBytes = Math.min(OUT_SLICE, Math.max(ROW, end - start));
+    const bufSize = xxdSize(sliceBytes, Math.max(start, end - sliceBytes));
+    let turn = 0;
     let next = readAt(pos);
     while (next) {
       const data = await next;
       const at = pos;
       pos += data.length;
       next = data.length > 0 ? readAt(pos) : undefined;
-      await sink.write(formatXxd(data, at));
+      for (let p = 0; p < data.length; p += OUT_SLICE) {
+        const slot = ring[turn] ?? (ring[turn] = { buf: Buffer.allocUnsafe(bufSize), done: Promise.resolve() });
+        turn = (turn + 1) % RING;
+        await slot.done;
+        const n = formatXxdInto(data.subarray(p, p + OUT_SLICE), at + p, slot.buf);
+        slot.done = (await sink.write(slot.buf.subarray(0, n))).done;
+      }
     }
     await sink.flush();
     return 0;

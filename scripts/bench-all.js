@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// `npm run bench`: builds the TypeScript (unless HEXMAP_SKIP_BUILD=1), then runs every benchmark
+// in BENCHES in order. Each bench prints its own table (with peers measured in the same run) and
+// writes bench/results/<name>.json. Later benches (search, lines, save, UI) append to the list.
+// Run some only with: npm run bench -- read,search
+"use strict";
+
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.resolve(__dirname, "..");
+
+const BENCHES = [
+  { name: "read", script: "dist/bench/read-bench.js", what: "random 4 KiB reads over 16 GiB; dump vs xxd" },
+];
+
+const only = process.argv[2] ? new Set(process.argv[2].split(",")) : null;
+
+function sh(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit" });
+  return r.status ?? 1;
+}
+
+if (process.env.HEXMAP_SKIP_BUILD !== "1") {
+  const tsc = path.join(root, "node_modules", ".bin", process.platform === "win32" ? "tsc.cmd" : "tsc");
+  if (sh(tsc, ["-p", "tsconfig.json"]) !== 0) {
+    console.error("bench: TypeScript build failed");
+    process.exit(1);
+  }
+}
+if (!fs.existsSync(path.join(root, "native", "build", "Release", "hexmap.node")) && !process.env.HEXMAP_NATIVE) {
+  console.error("bench: the native addon is not built; run npm run build:native (or npm run build)");
+  process.exit(1);
+}
+
+let failed = 0;
+for (const bench of BENCHES) {
+  if (only && !only.has(bench.name)) continue;
+  console.log(`\n=== bench ${bench.name}: ${bench.what}`);
+  const status = sh(process.execPath, [path.join(root, bench.script)]);
+  if (status !== 0) {
+    console.error(`=== bench ${bench.name}: exit ${status}`);
+    failed++;
+  }
+}
+process.exit(failed ? 1 : 0);
