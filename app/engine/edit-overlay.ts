@@ -450,6 +450,13 @@ export class EditOverlay {
     return { start: step.start, end: step.end };
   }
 
+  /** The range the next undo or redo would change, or null. */
+  peek(kind: "undo" | "redo"): ChangedRange | null {
+    const stack = kind === "undo" ? this.undoStack : this.redoStack;
+    const step = stack[stack.length - 1];
+    return step ? { start: step.start, end: step.end } : null;
+  }
+
   /** Merges the pending edits into `buf`, which holds the source's bytes at [offset, offset + buf.length). */
   apply<T extends Uint8Array>(offset: number, buf: T): T {
     this.runList.apply(offset, buf);
