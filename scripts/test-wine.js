@@ -244,8 +244,7 @@ function nodeTestRun(label, exe, files, tag) {
         HEXMAP_NATIVE: toWin(path.join(root, "native", "prebuilds", "win32-x64", "hexmap.node")),
         // Lets win32-platform.test.js cut a mapped file short through Linux (see that file).
         HEXMAP_WINE_TRUNCATE: toWin(path.join(root, "build", "win32", "win32_backend_test.exe")),
-        TEMP: toWin(workDir),
-        TMP: toWin(workDir),
+        // (TEMP is not passed: Wine sets it from the prefix, C:\users\<user>\Temp.)
       }),
     },
   );
