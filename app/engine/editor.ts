@@ -320,21 +320,36 @@ export class Editor {
     if (this.busy) throw this.busyError();
     this.busy = "save";
     try {
-      if (!options.force) {
-        const change = this.checkExternalChange();
-        if (change.changed) throw new HexmapError("ECHANGED", `${change.reason}. Reload it, or save anyway to overwrite those changes`);
+      const change = this.checkExternalChange();
+      if (change.changed && !options.force) {
+        throw new HexmapError("ECHANGED", `${change.reason}. Reload it, or save anyway to overwrite those changes`);
       }
       const runs = [...this.overlay.ranges()];
       if (runs.length === 0) {
         return { records: 0, bytes: 0, journalBytes: 0, durationMs: 0, generation: this.generation };
       }
-      const res = await saveEdits(this.path, runs, {
-        fileMtimeMs: this.identity.mtimeMs,
-        ...(options.force ? {} : { expectedSize: this.identity.size }),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(this.native ? { native: this.native } : {}),
-      });
+      let res;
+      try {
+        res = await saveEdits(this.path, runs, {
+          fileMtimeMs: this.identity.mtimeMs,
+          ...(options.force ? {} : { expectedSize: this.identity.size }),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(this.native ? { native: this.native } : {}),
+        });
+      } catch (err) {
+        // A failed save either never touched the file or rolled it back (same bytes, new mtime);
+        // if it was unchanged before, take its identity now so a retry is not refused. (If the
+        // rollback failed, the journal stays and the next save refuses with EBUSY anyway.)
+        if (!change.changed) {
+          try {
+            this.identity = this.statNow();
+          } catch {
+            /* the next check reports it */
+          }
+        }
+        throw err;
+      }
       // The file now holds the edits. Keep the undo history exact across the save: bytes a step
       // saw as "not edited" become edits of what the file held before (from the journal records).
       const before = new RunList();

@@ -197,6 +197,7 @@ async function applyRecords(
   pick: (r: JournalRecord) => Uint8Array,
   total: number,
   onProgress?: (p: SaveProgress) => void,
+  hook: FaultHook = faultHook,
 ): Promise<void> {
   let done = 0;
   for (let b = 0; b < windows.length; b += BATCH_VIEWS) {
@@ -204,20 +205,31 @@ async function applyRecords(
     const views: NativeView[] = [];
     try {
       for (const w of batch) views.push(mapView(src, file, w, true));
-      await Promise.all(
+      // Views are written concurrently (the addon writes on worker threads); every writer has
+      // settled before the views are unmapped or a rollback starts, so no stale write can land
+      // after it.
+      let failed = false;
+      const settled = await Promise.allSettled(
         batch.map(async (w, i) => {
           const view = views[i]!;
-          for (let k = 0; k < w.records.length; k++) {
+          for (let k = 0; k < w.records.length && !failed; k++) {
             const r = w.records[k]!;
-            await view.write(r.offset - w.start, pick(r));
-            done += r.next.length;
-            faultHook("apply", w.firstIndex + k);
+            try {
+              await view.write(r.offset - w.start, pick(r));
+              done += r.next.length;
+              hook("apply", w.firstIndex + k);
+            } catch (err) {
+              failed = true;
+              throw err;
+            }
           }
         }),
       );
+      const rejected = settled.find((x): x is PromiseRejectedResult => x.status === "rejected");
+      if (rejected) throw rejected.reason;
       onProgress?.({ phase: "apply", done, total });
       await Promise.all(views.map((v) => v.flush()));
-      faultHook("flush", b / BATCH_VIEWS);
+      hook("flush", b / BATCH_VIEWS);
       onProgress?.({ phase: "flush", done, total });
     } catch (err) {
       throw toHexmapError(err, { path: file, op: "write" });
@@ -230,7 +242,7 @@ async function applyRecords(
   } catch (err) {
     throw toHexmapError(err, { path: file, op: "sync" });
   }
-  faultHook("sync", 0);
+  hook("sync", 0);
 }
 
 /**
@@ -286,7 +298,7 @@ export async function saveEdits(file: string, runs: Iterable<Run>, options: Save
       // Put the original bytes back, from memory; the journal stays if even that fails.
       const cause = toHexmapError(err, { path: file, op: "write" });
       try {
-        await applyRecords(src, file, windows, (r) => r.original, total);
+        await applyRecords(src, file, windows, (r) => r.original, total, undefined, noHook);
         removeJournal(file);
       } catch {
         throw new HexmapError(
