@@ -16,7 +16,8 @@
 //
 // Usage: node scripts/test-wine.js [--summary=FILE] [--tests=GLOB,GLOB] [--host-tests=GLOB,GLOB]
 //                                  [--no-build] [--timeout=SECONDS]
-// The test files must already be compiled (tsc -> dist/). Env: HEXMAP_WIN_NODE_VERSION (default
+// Default tests: dist/native/test/*.test.js, dist/test/engine/*.test.js, dist/test/edit/*.test.js
+// (host run: dist/native/test/*.test.js). The test files must already be compiled (tsc -> dist/). Env: HEXMAP_WIN_NODE_VERSION (default
 // 22.22.2). The summary file gets {"passed","failed","skipped","runs":[...]} for scripts/test-all.js.
 "use strict";
 
@@ -35,7 +36,7 @@ const prefixStamp = path.join(prefix, ".hexmap-ready");
 const workDir = path.join(wineDir, "work");
 const outDir = path.join(root, "build", "test-results", "wine");
 
-const DEFAULT_TESTS = ["dist/native/test/*.test.js", "dist/test/engine/*.test.js"];
+const DEFAULT_TESTS = ["dist/native/test/*.test.js", "dist/test/engine/*.test.js", "dist/test/edit/*.test.js"];
 const DEFAULT_HOST_TESTS = ["dist/native/test/*.test.js"];
 
 const args = process.argv.slice(2);
