@@ -3,6 +3,7 @@
 // at the bottom the last page. Drag the thumb, click the track to page, hold to keep paging.
 
 import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from "react";
+import { rowForThumb, thumbGeometry } from "./scrollMath";
 
 export interface ScrollbarProps {
   topRow: number;
@@ -12,16 +13,6 @@ export interface ScrollbarProps {
   onScrollTo(row: number): void;
   onPage(direction: 1 | -1): void;
   controls?: string;
-}
-
-const MIN_THUMB = 28;
-
-export function thumbGeometry(trackHeight: number, topRow: number, maxTop: number, totalRows: number, visibleRows: number) {
-  const ratio = totalRows > 0 ? Math.min(1, visibleRows / totalRows) : 1;
-  const thumb = Math.min(trackHeight, Math.max(MIN_THUMB, Math.round(trackHeight * ratio)));
-  const travel = Math.max(0, trackHeight - thumb);
-  const top = maxTop > 0 ? (travel * topRow) / maxTop : 0;
-  return { thumb, travel, top };
 }
 
 export function Scrollbar({ topRow, maxTop, totalRows, visibleRows, onScrollTo, onPage, controls }: ScrollbarProps) {
@@ -90,7 +81,7 @@ export function Scrollbar({ topRow, maxTop, totalRows, visibleRows, onScrollTo, 
     if (d) {
       const pos = Math.min(d.travel, Math.max(0, d.startTop + e.clientY - d.startY));
       const l = latest.current;
-      const row = d.travel > 0 ? Math.round((pos / d.travel) * l.maxTop) : 0;
+      const row = rowForThumb(pos, d.travel, l.maxTop);
       if (row !== l.topRow) l.onScrollTo(row);
     } else if (repeat.current) {
       repeat.current.y = e.clientY - trackRef.current!.getBoundingClientRect().top;
