@@ -17,8 +17,8 @@
 // Usage: node scripts/test-wine.js [--summary=FILE] [--tests=GLOB,GLOB] [--host-tests=GLOB,GLOB]
 //                                  [--no-build] [--timeout=SECONDS]
 // Default tests: dist/native/test/*.test.js, dist/test/engine/*.test.js, dist/test/edit/*.test.js
-// (host run: dist/native/test/*.test.js). The test files must already be compiled (tsc -> dist/). Env: HEXMAP_WIN_NODE_VERSION (default
-// 22.22.2). The summary file gets {"passed","failed","skipped","runs":[...]} for scripts/test-all.js.
+// (host run: dist/native/test/*.test.js); they must already be compiled (tsc -> dist/).
+// Env: HEXMAP_WIN_NODE_VERSION (default 22.22.2). The summary file gets {"passed","failed","skipped","runs":[...]} for scripts/test-all.js.
 "use strict";
 
 const { spawnSync } = require("node:child_process");
