@@ -126,6 +126,8 @@ class OriginalLog {
 
 /** Largest piece read at once during save-as. */
 const COPY_CHUNK = 4 * 1024 * 1024;
+/** Save As leaves all-zero blocks of this size as holes. */
+const HOLE_BLOCK = 64 * 1024;
 
 export class Editor {
   readonly path: string;
@@ -398,12 +400,17 @@ export class Editor {
         const n = Math.min(chunk, size - pos);
         const buf = await this.read(pos, n);
         if (buf.length !== n) throw new HexmapError("ECHANGED", `${this.path} became shorter while it was being copied`);
-        zero ??= Buffer.alloc(chunk);
-        if (!buf.equals(zero.subarray(0, n))) {
-          for (let off = 0; off < n; ) {
-            const { bytesWritten } = await fh.write(buf, off, n - off, pos + off);
+        // Write only the 64 KiB blocks that are not all zero: holes stay holes.
+        zero ??= Buffer.alloc(HOLE_BLOCK);
+        for (let b = 0; b < n; ) {
+          let e = b;
+          while (e < n && !buf.subarray(e, Math.min(n, e + HOLE_BLOCK)).equals(zero.subarray(0, Math.min(HOLE_BLOCK, n - e)))) e += HOLE_BLOCK;
+          e = Math.min(e, n);
+          for (let off = b; off < e; ) {
+            const { bytesWritten } = await fh.write(buf, off, e - off, pos + off);
             off += bytesWritten;
           }
+          b = e === b ? b + HOLE_BLOCK : e;
         }
         pos += n;
         options.onProgress?.({ phase: "copy", done: pos, total: size });
