@@ -225,7 +225,7 @@ function fixtures(): Fixtures {
 
 async function startBrowserHost(file: string): Promise<RunningServer> {
   // Built by `npx tsc -p tsconfig.json`; loaded at run time so the electron project needs none of it.
-  const mod = require(process.env.HEXMAP_E2E_SERVER_JS ?? path.join(root, "dist", "app", "serve", "server.js")) as {
+  const mod = require(path.join(root, "dist", "app", "serve", "server.js")) as {
     startServer(o: { file?: string; rendererDir: string; port?: number; host?: string }): Promise<RunningServer>;
   };
   return mod.startServer({ file, rendererDir: path.join(root, "dist", "renderer"), port: 0, host: "127.0.0.1" });

@@ -3,6 +3,7 @@
 // CSP, the themes, and a screenshot for the record (e2e/output/, not committed).
 
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import WebSocket from "ws";
 import { expectedRow, readBytes, SMALL_TEXT } from "./fixture-files";
@@ -46,6 +47,29 @@ test.describe("opening files", () => {
     await page.locator(`[data-testid=tab][title="${hexmap.files.small}"] [data-testid=tab-close]`).click();
     await expect(page.getByTestId("tab")).toHaveCount(1);
     await hexmap.expectRowsMatchFile(hexmap.files.big);
+  });
+});
+
+test.describe("changes on disk", () => {
+  test("a file that grows and shrinks on disk is shown at its new size with its new bytes", async ({ hexmap }, testInfo) => {
+    const file = path.join(hexmap.files.dir, `growing-${testInfo.project.name}-${testInfo.workerIndex}.bin`);
+    const first = Buffer.alloc(100, 0x41);
+    fs.writeFileSync(file, first);
+    await hexmap.open(file);
+    await expect.poll(() => hexmap.status().then((s) => s.size)).toBe(100);
+    fs.appendFileSync(file, Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 13 + 7) & 0xff)));
+    await expect.poll(() => hexmap.status().then((s) => s.size), { timeout: 10_000 }).toBe(400);
+    await hexmap.page.keyboard.press("Control+End");
+    await hexmap.expectCursor(399);
+    let rows = await hexmap.expectRowsMatchFile(file);
+    expect(rows[rows.length - 1]!.offset).toBe(384);
+
+    fs.truncateSync(file, 50);
+    await expect.poll(() => hexmap.status().then((s) => s.size), { timeout: 10_000 }).toBe(50);
+    await hexmap.expectCursor(49);
+    rows = await hexmap.expectRowsMatchFile(file);
+    expect(rows.map((r) => r.offset)).toEqual([0, 16, 32, 48]);
+    await expect(hexmap.page.getByRole("alert")).toHaveCount(0);
   });
 });
 
