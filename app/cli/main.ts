@@ -8,23 +8,39 @@ import { UsageError } from "./args";
 type Runner = (argv: string[]) => Promise<number>;
 
 interface Command {
-  summary: string;
+  /** Synopsis after "hexmap ". */
+  usage: string;
+  /** What it does, in a few words. */
+  about: string;
   load: () => Runner;
 }
 
 const COMMANDS: Record<string, Command> = {
   dump: {
-    summary: "dump FILE [-s|--offset N] [-l|--length N]   hex dump, identical to xxd -s N -l N",
+    usage: "dump FILE [-s|--offset N] [-l|--length N]",
+    about: "hex dump, identical to xxd -s N -l N",
     load: () => (require("./dump") as { runDump: Runner }).runDump,
   },
+  patch: {
+    usage: "patch FILE --offset N (--hex HEX | --text T)",
+    about: "overwrite bytes in place (journaled)",
+    load: () => (require("./patch") as { runPatch: Runner }).runPatch,
+  },
+  recover: {
+    usage: "recover FILE [--forward | --back]",
+    about: "finish or roll back an interrupted save",
+    load: () => (require("./recover") as { runRecover: Runner }).runRecover,
+  },
   serve: {
-    summary: "serve FILE [options]                         view FILE in a browser (127.0.0.1, token)",
+    usage: "serve FILE [options]",
+    about: "view FILE in a browser (127.0.0.1, token)",
     load: () => (require("./serve") as { runServe: Runner }).runServe,
   },
 };
 
 export function usage(): string {
-  const lines = Object.values(COMMANDS).map((c) => `  hexmap ${c.summary}`);
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const lines = Object.values(COMMANDS).map((c) => `  hexmap ${c.usage.padEnd(width)}  ${c.about}`);
   return [
     "Usage: hexmap COMMAND [ARGS]",
     "",
