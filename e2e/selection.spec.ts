@@ -1,6 +1,7 @@
 // Cursor and selection with the mouse and the keyboard, as the status bar reports them; the
 // hex/ASCII pane switch; and the DOM cost of a row.
 
+import { expectedRow, readBytes } from "./fixture-files";
 import { expect, test } from "./fixtures";
 
 test.describe("cursor and selection", () => {
@@ -75,6 +76,26 @@ test.describe("cursor and selection", () => {
     await hexmap.clickByte(0xa00000007, { shift: true });
     await expect.poll(() => hexmap.status()).toMatchObject({ cursor: 0xa00000007, selStart: 0x9fffffff8, selLength: 16 });
     await expect(page.getByTestId("status-cursor-dec")).toHaveText("(42,949,672,967)");
+  });
+
+  test("Ctrl+C copies the selection as hex (hex pane) or text (ASCII pane), across pages", async ({ hexmap }) => {
+    test.skip(hexmap.host !== "browser", "clipboard permissions are granted through the browser context");
+    const { page } = hexmap;
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: hexmap.server!.origin });
+    // 40 bytes across the 64 KiB page boundary inside the block after 4 GiB.
+    const start = 2 ** 32 + 0x10000 - 20;
+    await hexmap.goto("0x" + start.toString(16));
+    await hexmap.rows();
+    await hexmap.clickByte(start + 39, { shift: true });
+    await expect.poll(() => hexmap.status()).toMatchObject({ selStart: start, selLength: 40 });
+    await page.keyboard.press("Control+c");
+    await expect(page.getByTestId("info-banner")).toContainText("Copied 40 bytes as hex");
+    const disk = readBytes(hexmap.files.big, start, 40);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(expectedRow(disk).hex);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Control+c");
+    await expect(page.getByTestId("info-banner")).toContainText("as text");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(expectedRow(disk).ascii);
   });
 
   test("a row costs a handful of DOM nodes, not one per byte", async ({ hexmap }) => {

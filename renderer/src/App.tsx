@@ -54,7 +54,10 @@ export function App({ api }: { api: HexmapApi }) {
 
   const notify = useCallback((text: string, kind: Notice["kind"] = "error") => {
     const id = ++noticeId.current;
-    setNotices((n) => [...n.filter((x) => x.text !== text).slice(-3), { id, text, kind }]);
+    // One piece of information at a time; up to four errors.
+    setNotices((n) => [...n.filter((x) => x.text !== text && (kind === "error" || x.kind === "error")).slice(-3), { id, text, kind }]);
+    // Information goes away by itself; errors stay until dismissed or the next success.
+    if (kind === "info") setTimeout(() => setNotices((n) => n.filter((x) => x.id !== id)), 4000);
   }, []);
 
   const updateDoc = useCallback((docId: string, patch: Partial<DocumentInfo>) => {
@@ -292,7 +295,7 @@ export function App({ api }: { api: HexmapApi }) {
           </div>
         )}
         {notices.map((n) => (
-          <div key={n.id} className={`notice ${n.kind}`} role={n.kind === "error" ? "alert" : "status"} data-testid="error-banner">
+          <div key={n.id} className={`notice ${n.kind}`} role={n.kind === "error" ? "alert" : "status"} data-testid={n.kind === "error" ? "error-banner" : "info-banner"}>
             <span>{n.text}</span>
             <button type="button" aria-label="Dismiss" onClick={() => setNotices((ns) => ns.filter((x) => x.id !== n.id))}>
               ×
@@ -312,6 +315,7 @@ export function App({ api }: { api: HexmapApi }) {
             bpr={bpr}
             onBprChange={changeBpr}
             gotoRequest={gotoRequest}
+            onNotice={notify}
           />
         ) : (
           <div className="welcome" data-testid="welcome">

@@ -11,7 +11,7 @@ import { HexRow, type HexRowProps, type Pane } from "./HexRow";
 import type { PageCache } from "./pageCache";
 import { Scrollbar } from "./Scrollbar";
 import { StatusBar } from "./StatusBar";
-import { byteAtHexColumn, hexHeader, hexWidth, offsetDigits, type Highlight } from "./format";
+import { byteAtHexColumn, copyText, groupDigits, hexHeader, hexWidth, MAX_COPY, offsetDigits, type Highlight } from "./format";
 
 export const ROW_HEIGHT = 20;
 
@@ -34,6 +34,7 @@ export interface HexViewProps {
   onBprChange(bpr: number): void;
   /** Increments when the app asks for the Go to dialog (Ctrl+G, menu). */
   gotoRequest: number;
+  onNotice(text: string, kind?: "error" | "info"): void;
 }
 
 interface Metrics {
@@ -76,7 +77,7 @@ function useCacheVersion(cache: PageCache): number {
   );
 }
 
-export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoRequest }: HexViewProps) {
+export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice }: HexViewProps) {
   const bodyRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const hexHeaderRef = useRef<HTMLSpanElement>(null);
@@ -166,6 +167,23 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
     setGotoOpen(true);
   }, [gotoRequest]);
 
+  async function copySelection() {
+    if (size === 0) return;
+    const start = view.anchor === null ? view.cursor : Math.min(view.anchor, view.cursor);
+    const length = view.anchor === null ? 1 : Math.abs(view.cursor - view.anchor) + 1;
+    if (length > MAX_COPY) {
+      onNotice(`The selection is too large to copy (${groupDigits(length)} bytes; at most ${groupDigits(MAX_COPY)}).`);
+      return;
+    }
+    try {
+      const bytes = await cache.read(docRef, start, length);
+      await navigator.clipboard.writeText(copyText(bytes, view.pane));
+      onNotice(`Copied ${groupDigits(bytes.length)} ${bytes.length === 1 ? "byte" : "bytes"} as ${view.pane === "hex" ? "hex" : "text"}.`, "info");
+    } catch (err) {
+      onNotice(`Could not copy: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   function onKeyDown(e: React.KeyboardEvent) {
     const ctrl = e.ctrlKey || e.metaKey;
     const shift = e.shiftKey;
@@ -206,6 +224,11 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
         break;
       case "Escape":
         update((v) => ({ ...v, anchor: null }));
+        break;
+      case "c":
+      case "C":
+        if (ctrl) void copySelection();
+        else handled = false;
         break;
       case "a":
       case "A":

@@ -147,6 +147,17 @@ export function asciiRuns(bytes: ArrayLike<number>, rowOffset: number, h: Highli
   return runs;
 }
 
+// ---- Copy ---------------------------------------------------------------------------------------
+
+/** Largest selection Ctrl+C copies (as text it triples in size). */
+export const MAX_COPY = 1024 * 1024;
+
+/** Bytes as the clipboard gets them: "41 42 0A" from the hex pane, the decoded text from the ASCII pane. */
+export function copyText(bytes: Uint8Array, pane: "hex" | "ascii"): string {
+  if (pane === "hex") return Array.from(bytes, (b) => HEX2[b]!).join(" ");
+  return Array.from(bytes, (b) => ASCII[b]!).join("");
+}
+
 // ---- Go to offset --------------------------------------------------------------------------------
 
 export type GotoResult = { ok: true; offset: number } | { ok: false; error: string };

@@ -189,6 +189,32 @@ export class PageCache {
     this.changed();
   }
 
+  /**
+   * The bytes [offset, offset+length) as one array, from cached pages where possible and with
+   * direct reads (cached afterwards) for the rest. For copying a selection; rejects on a read error
+   * or when the document changed meanwhile.
+   */
+  async read(doc: DocRef, offset: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(Math.max(0, Math.min(length, doc.size - offset)));
+    const first = Math.floor(offset / this.pageSize);
+    const last = Math.floor((offset + out.length - 1) / this.pageSize);
+    for (let page = first; page <= last && out.length > 0; page++) {
+      let bytes = this.get(doc, page);
+      if (!bytes) {
+        const at = page * this.pageSize;
+        const result = await this.api.request("read", { docId: doc.docId, offset: at, length: Math.min(this.pageSize, doc.size - at) });
+        if (result.generation !== doc.generation) throw new Error("The file changed while copying; try again");
+        bytes = result.bytes;
+        this.store(this.key(doc, page), bytes);
+      }
+      const pageStart = page * this.pageSize;
+      const from = Math.max(offset, pageStart);
+      const to = Math.min(offset + out.length, pageStart + bytes.length);
+      if (to > from) out.set(bytes.subarray(from - pageStart, to - pageStart), from - offset);
+    }
+    return out;
+  }
+
   /** Forgets every page of a document (all generations), e.g. on close or a generation bump. */
   dropDoc(docId: string, keepGeneration?: number): void {
     const prefix = `${docId}:`;
