@@ -296,6 +296,10 @@ bool MapView(Source* src, uint64_t offset, size_t length, bool writable, View* o
     int e = errno;
     return Fail(err, e, "mmap", "Cannot map a view of " + std::to_string(length) + " bytes");
   }
+  // Views serve random page reads from the grid: without this hint the kernel's read-ahead
+  // (8 MiB on our disks) turns every cold 4 KiB read into an 8 MiB one (measured: 3-5 ms vs
+  // ~25 us per cold read, bench/read-bench).
+  (void)::madvise(p, length, MADV_RANDOM);
   out->base = static_cast<uint8_t*>(p);
   out->offset = offset;
   out->length = length;
