@@ -31,6 +31,26 @@ const COMMANDS: Record<string, Command> = {
     about: "finish or roll back an interrupted save",
     load: () => (require("./recover") as { runRecover: Runner }).runRecover,
   },
+  search: {
+    usage: "search FILE (--hex P | --text T) [options]",
+    about: "find byte patterns or text (offsets, or --count)",
+    load: () => (require("./search") as { runSearch: Runner }).runSearch,
+  },
+  shm: {
+    usage: "shm (write|read) NAME [options]",
+    about: "create, write and read named shared memory",
+    load: () => (require("./shm") as { runShm: Runner }).runShm,
+  },
+  hash: {
+    usage: "hash FILE [--offset N --length N] [--algo A]",
+    about: "CRC-32/MD5/SHA-1/SHA-256 like sha256sum",
+    load: () => (require("./hash") as { runHash: Runner }).runHash,
+  },
+  diff: {
+    usage: "diff A B [--max N] [--from N]",
+    about: "differing bytes, like cmp -l",
+    load: () => (require("./diff") as { runDiff: Runner }).runDiff,
+  },
   serve: {
     usage: "serve FILE [options]",
     about: "view FILE in a browser (127.0.0.1, token)",
