@@ -20,3 +20,12 @@ export const TOKEN_PARAM = "token";
 export const TOKEN_COOKIE_PREFIX = "hexmap_token_";
 /** Start of the one line `hexmap serve` prints on stdout; the URL follows it. */
 export const SERVE_URL_LINE_PREFIX = "Hexmap: ";
+
+/**
+ * The Electron shell serves the renderer from its own privileged scheme (app://hexmap/…) rather
+ * than file://, so the page has a real origin that the IPC sender check can require.
+ */
+export const APP_SCHEME = "app";
+export const APP_HOST = "hexmap";
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;

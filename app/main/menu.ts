@@ -1,0 +1,56 @@
+// The application menu as data (unit-tested): File (Open…, Open Recent, Close, Quit), Go (Go to
+// Offset…), View, Help. Actions are callbacks supplied by main.ts.
+
+import type { MenuItemConstructorOptions } from "electron";
+import * as path from "node:path";
+
+export interface MenuActions {
+  open(): void;
+  openRecent(file: string): void;
+  clearRecent(): void;
+  close(): void;
+  goto(): void;
+  quit(): void;
+}
+
+export function menuTemplate(actions: MenuActions, options: { recent: string[]; platform: NodeJS.Platform; dev: boolean }): MenuItemConstructorOptions[] {
+  const mac = options.platform === "darwin";
+  const recent: MenuItemConstructorOptions[] = options.recent.length
+    ? [
+        ...options.recent.map((file) => ({ label: `${path.basename(file)} — ${path.dirname(file)}`, click: () => actions.openRecent(file) })),
+        { type: "separator" as const },
+        { label: "Clear Recently Opened", click: () => actions.clearRecent() },
+      ]
+    : [{ label: "No Recent Files", enabled: false }];
+
+  const template: MenuItemConstructorOptions[] = [];
+  if (mac) template.push({ role: "appMenu" });
+  template.push({
+    label: "&File",
+    submenu: [
+      { label: "&Open…", accelerator: "CmdOrCtrl+O", click: () => actions.open() },
+      { label: "Open &Recent", submenu: recent },
+      { type: "separator" },
+      { label: "&Close", accelerator: "CmdOrCtrl+W", click: () => actions.close() },
+      ...(mac ? [] : [{ type: "separator" as const }, { label: "&Quit", accelerator: "CmdOrCtrl+Q", click: () => actions.quit() }]),
+    ],
+  });
+  template.push({ label: "&Edit", submenu: [{ role: "copy" }, { role: "selectAll" }] });
+  template.push({
+    label: "&Go",
+    submenu: [{ label: "&Go to Offset…", accelerator: "CmdOrCtrl+G", click: () => actions.goto() }],
+  });
+  template.push({
+    label: "&View",
+    submenu: [
+      { role: "resetZoom" },
+      { role: "zoomIn" },
+      { role: "zoomOut" },
+      { type: "separator" },
+      { role: "togglefullscreen" },
+      ...(options.dev ? [{ type: "separator" as const }, { role: "reload" as const }, { role: "toggleDevTools" as const }] : []),
+    ],
+  });
+  template.push({ role: "windowMenu" });
+  return template;
+}
