@@ -70,6 +70,14 @@ function moveCursor(v: ViewState, m: Metrics, to: number, extend: boolean): View
   return reveal({ ...v, cursor, anchor }, m);
 }
 
+/**
+ * Rows are keyed by their absolute row number, so scrolling by a few rows moves the rows that stay
+ * on screen (a transform) instead of rewriting the text of every row.
+ */
+function absoluteRowKey(index: number, props: HexRowProps): number {
+  return props.topRow + index;
+}
+
 function useCacheVersion(cache: PageCache): number {
   return useSyncExternalStore(
     useCallback((cb) => cache.subscribe(cb), [cache]),
@@ -406,6 +414,7 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
                   rowComponent={HexRow}
                   rowCount={rowCount}
                   rowHeight={ROW_HEIGHT}
+                  rowKey={absoluteRowKey}
                   rowProps={rowProps}
                   overscanCount={1}
                   defaultHeight={bodyHeight}
