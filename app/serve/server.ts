@@ -11,7 +11,7 @@ import { WebSocketServer, WebSocket, type RawData } from "ws";
 import { DocumentPool, Service, type DocumentHolder, type DocumentPoolOptions } from "../engine/service";
 import { decodeMessage, encodeMessage } from "../protocol/codec";
 import { TOKEN_PARAM, WS_PATH } from "../protocol/channels";
-import type { DocumentInfo, Reply } from "../protocol/messages";
+import { MAX_READ_LENGTH, type DocumentInfo, type Reply } from "../protocol/messages";
 import {
   allowedHosts,
   contentSecurityPolicy,
@@ -29,6 +29,11 @@ import { contentType, resolveStatic } from "./static-files";
 export const MAX_INBOUND_MESSAGE = 1024 * 1024;
 /** Requests one connection may have in flight; more are answered EBUSY at once. */
 export const MAX_IN_FLIGHT = 64;
+/**
+ * Bytes of reads one connection may have in flight plus unsent in its socket buffer: a client
+ * that asks for 16 MiB reads faster than it takes them gets EBUSY, not the host's memory.
+ */
+export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 export interface ServerOptions {
   /** A file opened at start and shared with every client (they get it via `list`). */
@@ -166,6 +171,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const service = new Service({ pool });
     if (shared && pool.has(shared.docId)) service.grant(shared.docId);
     let inFlight = 0;
+    let pendingBytes = 0;
     const send = (message: object) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       try {
@@ -185,14 +191,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const reply: Reply = { id: null, ok: false, error: { code: "EINVAL", message: `Malformed message: ${(err as Error).message}` } };
         return send(reply);
       }
-      if (inFlight >= MAX_IN_FLIGHT) {
-        const rawId = (message as { id?: unknown }).id;
-        const id = typeof rawId === "number" && Number.isSafeInteger(rawId) && rawId >= 0 ? rawId : null;
-        return send({ id, ok: false, error: { code: "EBUSY", message: `Too many requests in flight (at most ${MAX_IN_FLIGHT})` } });
+      const m = message as { id?: unknown; type?: unknown; length?: unknown };
+      // Counted only when well-formed: a malformed length gets the Service's EINVAL, not EBUSY.
+      const readBytes =
+        m.type === "read" && Number.isSafeInteger(m.length) && (m.length as number) > 0 && (m.length as number) <= MAX_READ_LENGTH
+          ? (m.length as number)
+          : 0;
+      const busy =
+        inFlight >= MAX_IN_FLIGHT
+          ? `Too many requests in flight (at most ${MAX_IN_FLIGHT})`
+          : readBytes > 0 && pendingBytes + readBytes + ws.bufferedAmount > MAX_PENDING_BYTES
+            ? "Too many bytes waiting to be sent; read less at once"
+            : null;
+      if (busy) {
+        const id = typeof m.id === "number" && Number.isSafeInteger(m.id) && m.id >= 0 ? m.id : null;
+        return send({ id, ok: false, error: { code: "EBUSY", message: busy } });
       }
       inFlight++;
+      pendingBytes += readBytes;
       void service.handle(message).then((reply) => {
         inFlight--;
+        pendingBytes -= readBytes;
         send(reply);
       });
     });

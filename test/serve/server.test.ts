@@ -308,6 +308,24 @@ describe("browser host", () => {
     assert.equal(await closed, 1009);
   });
 
+  it("many large reads at once: each settles, with its bytes or EBUSY (bounded memory)", async () => {
+    const client = await connect(server);
+    try {
+      const docId = server.shared!.docId;
+      const length = 16 * 1024 * 1024;
+      const offsets = Array.from({ length: 12 }, (_, i) => FOUR_GIB - 8 * 1024 * 1024 + i * 4096);
+      const replies = await Promise.all(offsets.map((offset) => client.call("read", { docId, offset, length })));
+      for (const [i, r] of replies.entries()) {
+        if (r.ok) assert.ok(Buffer.from(r.result.bytes).equals(fx.expected(offsets[i]!, length)), `read ${i}`);
+        else assert.equal(r.error.code, "EBUSY");
+      }
+      assert.ok(replies.some((r) => r.ok));
+      assert.equal((await client.request("list")).documents.length, 1);
+    } finally {
+      client.close();
+    }
+  });
+
   it("close() ends the connections: pending and later requests settle", async () => {
     const other = await startServer({ file: fx.path, rendererDir });
     const client = await connectWebSocket(new WebSocket(`ws://127.0.0.1:${other.port}/ws?token=${other.token}`, { origin: other.origin }) as never);
