@@ -255,7 +255,7 @@ async function main(): Promise<void> {
       ["thumb drag", thumb],
     ] as const) {
       console.log(
-        `| Scroll (${name}) frame time (ms)${" ".repeat(Math.max(0, 15 - name.length))}| ${f(s.p50).padStart(8)} | ${f(s.p95).padStart(8)} | ${f(s.max).padStart(8)} | ${s.frames} frames, ${s.over50} over 50 ms, ${s.rowsMoved.toLocaleString("en-US")} rows moved`,
+        `| ${`Scroll (${name}): frame time (ms)`.padEnd(41)} | ${f(s.p50).padStart(8)} | ${f(s.p95).padStart(8)} | ${f(s.max).padStart(8)} | ${s.frames} frames, ${s.over50} over 50 ms, ${s.rowsMoved.toLocaleString("en-US")} rows moved`,
       );
     }
     console.log("");

@@ -125,7 +125,8 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
   const lastTop = useRef(topRow);
   const direction = useRef<1 | -1>(1);
   const docRef = useMemo(() => ({ docId: doc.docId, generation: doc.generation, size: doc.size }), [doc.docId, doc.generation, doc.size]);
-  useEffect(() => {
+  // A layout effect: the read is on its way before the placeholder frame is painted.
+  useLayoutEffect(() => {
     if (size === 0) return;
     if (topRow !== lastTop.current) direction.current = topRow > lastTop.current ? 1 : -1;
     lastTop.current = topRow;
