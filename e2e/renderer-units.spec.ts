@@ -213,6 +213,25 @@ test("page cache: a failed read marks its bytes, tells the owner, and is retried
   fail = false;
 });
 
+test("page cache: EBUSY is retried without an error; the rest of the queue still loads", async () => {
+  const errors: string[] = [];
+  let busy = 2;
+  const asked: number[] = [];
+  const api = {
+    request: (async (_type: string, params: { docId: string; offset: number; length: number }) => {
+      asked.push(params.offset / 65536);
+      if (params.offset === 0 && busy-- > 0) throw Object.assign(new Error("Too many bytes in flight"), { code: "EBUSY" });
+      return { docId: params.docId, offset: params.offset, bytes: new Uint8Array(params.length).fill(1), generation: 1, size: 1 << 20 };
+    }) as never,
+  };
+  const doc = { docId: "d1", generation: 1, size: 1 << 20 };
+  const cache = new PageCache(api, { onError: (_d, e) => errors.push(e.message) });
+  cache.want(doc, [0, 1, 2, 3, 4, 5]);
+  await expect.poll(() => [0, 1, 2, 3, 4, 5].every((p) => cache.has(doc, p))).toBe(true);
+  expect(errors).toEqual([]);
+  expect(asked.filter((p) => p === 0)).toHaveLength(3);
+});
+
 test("page cache: a reply from a newer generation is kept under it and reported", async () => {
   const seen: [string, number, number][] = [];
   const api = {

@@ -14,6 +14,8 @@ export const PAGE_CAPACITY = 256;
 const MAX_IN_FLIGHT = 4;
 /** A page that failed to read is retried after this long (an I/O error may be transient). */
 const RETRY_MS = 3000;
+/** A read the host refused as busy (EBUSY) is asked again after this long. */
+const BUSY_RETRY_MS = 100;
 
 export interface DocRef {
   docId: string;
@@ -168,9 +170,19 @@ export class PageCache {
         }
         this.store(key, result.bytes);
       })
-      .catch((error: Error) => {
+      .catch((error: Error & { code?: string }) => {
+        if (error.code === "EBUSY") {
+          // The host is shedding load: not a failure of the page, ask again shortly.
+          setTimeout(() => {
+            if (this.pages.has(key) || this.inFlight.has(key) || this.queue.some((j) => j.key === key)) return;
+            this.queue.unshift({ key, doc, page });
+            this.pump();
+          }, BUSY_RETRY_MS);
+          return;
+        }
         this.failed.set(key, { at: Date.now(), error });
-        this.options.onError?.(doc.docId, error);
+        // A lost connection is reported once, by the app's connection banner, not per page.
+        if (error.code !== "EDISCONNECTED") this.options.onError?.(doc.docId, error);
         this.changed();
       })
       .finally(() => {
