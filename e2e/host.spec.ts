@@ -37,6 +37,7 @@ test.describe("opening files", () => {
     await hexmap.open(hexmap.files.small);
     const rows = await hexmap.expectRowsMatchFile(hexmap.files.small);
     expect(rows[0]!.ascii).toBe("Hexmap e2e: hell");
+    await expect(page).toHaveTitle("small.txt — Hexmap");
     const last = rows[rows.length - 1]!;
     const size = Buffer.byteLength(SMALL_TEXT, "latin1");
     expect(last.offset).toBe(size - (size % 16 || 16));

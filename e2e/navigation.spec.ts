@@ -127,6 +127,11 @@ test.describe("64 GiB file", () => {
     await hexmap.expectRowsMatchFile(hexmap.files.big);
     await page.mouse.wheel(0, -60);
     await expect.poll(() => hexmap.gridState().then((s) => s.topRow)).toBe(7);
+    // Over the scrollbar too.
+    const bar = (await page.getByTestId("scrollbar").boundingBox())!;
+    await page.mouse.move(bar.x + bar.width / 2, bar.y + bar.height / 2);
+    await page.mouse.wheel(0, 100);
+    await expect.poll(() => hexmap.gridState().then((s) => s.topRow)).toBe(12);
     await page.mouse.wheel(0, -10_000);
     await expect.poll(() => hexmap.gridState().then((s) => s.topRow)).toBe(0);
 

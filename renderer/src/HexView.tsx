@@ -88,6 +88,7 @@ function useCacheVersion(cache: PageCache): number {
 export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice }: HexViewProps) {
   const bodyRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
+  const areaRef = useRef<HTMLDivElement>(null);
   const hexHeaderRef = useRef<HTMLSpanElement>(null);
   const asciiHeaderRef = useRef<HTMLSpanElement>(null);
   const [bodyHeight, setBodyHeight] = useState(0);
@@ -111,6 +112,15 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
       setView((v) => ({ ...v, topRow: clamp(v.topRow, 0, maxTop), cursor: Math.min(v.cursor, Math.max(0, size - 1)) }));
     }
   }, [topRow, view.topRow, view.cursor, maxTop, size]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // A document that comes to the front takes the keyboard (its tab was clicked, or it was opened).
+  useEffect(() => {
+    gridRef.current?.focus({ preventScroll: true });
+    document.title = `${doc.name.split(/[\\/]/).filter(Boolean).pop() ?? doc.name} — Hexmap`;
+    return () => {
+      document.title = "Hexmap";
+    };
+  }, [doc.docId, doc.name]);
 
   useLayoutEffect(() => {
     const el = bodyRef.current;
@@ -256,11 +266,12 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
   // ---- Wheel: pixel, line and page deltas → rows (native listener: React's is passive) ------
 
   useEffect(() => {
-    const el = gridRef.current;
+    const el = areaRef.current;
     if (!el) return;
     let carry = 0;
     const onWheel = (e: WheelEvent) => {
       if (e.ctrlKey) return; // browser zoom
+      if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) return; // horizontal: the browser scrolls a wide row
       e.preventDefault();
       const { m } = latest.current;
       let rows: number;
@@ -375,7 +386,7 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
 
   return (
     <div className="hexview">
-      <div className="grid-area">
+      <div className="grid-area" ref={areaRef}>
         <div
           ref={gridRef}
           id={gridId}
