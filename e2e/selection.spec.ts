@@ -68,6 +68,26 @@ test.describe("cursor and selection", () => {
     await expect.poll(() => hexmap.status()).toMatchObject({ cursor: 0x4b, selStart: 0x44, selLength: 8, pane: "hex" });
   });
 
+  test("dragging past the bottom edge scrolls and keeps extending the selection", async ({ hexmap }) => {
+    const { page } = hexmap;
+    await hexmap.rows();
+    const from = await hexmap.byteBox(0x20, "hex");
+    const grid = (await page.getByTestId("scrollbar").boundingBox())!;
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(from.x, grid.y + grid.height + 30, { steps: 5 });
+    await expect.poll(() => hexmap.gridState().then((s) => s.topRow), { timeout: 5000 }).toBeGreaterThan(10);
+    await page.mouse.up();
+    const st = await hexmap.status();
+    expect(st.selStart).toBe(0x20);
+    const { topRow, fullRows } = await hexmap.gridState();
+    // The cursor follows the pointer: on the last row on screen, in the column under it.
+    expect(Math.floor(st.cursor / 16)).toBeGreaterThanOrEqual(topRow + fullRows - 2);
+    expect(st.cursor % 16).toBe(0);
+    expect(st.selLength).toBe(st.cursor - 0x20 + 1);
+    await hexmap.expectRowsMatchFile(hexmap.files.big);
+  });
+
   test("a selection far past 4 GiB is exact", async ({ hexmap }) => {
     const { page } = hexmap;
     await hexmap.goto("0x9FFFFFFF8"); // 40 GiB − 8
