@@ -34,9 +34,18 @@ export function seededBytes(seed: number, length: number): Uint8Array {
   return out;
 }
 
+/** A 1 TiB sparse file: seeded 4 KiB blocks in the middle (unaligned) and at the very end. */
+export const TERA_SIZE = 1024 ** 4;
+export const TERA_BLOCKS: readonly { offset: number; seed: number; length: number }[] = [
+  { offset: 2 ** 39 + 3, seed: 11, length: 4096 },
+  { offset: TERA_SIZE - 4096, seed: 12, length: 4096 },
+];
+
 export interface Fixtures {
   dir: string;
   big: string;
+  /** 1 TiB, sparse. */
+  tera: string;
   empty: string;
   small: string;
   /** A directory, to be refused. */
@@ -61,12 +70,20 @@ export function makeFixtures(parent = os.tmpdir()): Fixtures {
   const f: Fixtures = {
     dir,
     big: path.join(dir, "big-64GiB.bin"),
+    tera: path.join(dir, "tera-1TiB.bin"),
     empty: path.join(dir, "empty.bin"),
     small: path.join(dir, "small.txt"),
     dirPath: path.join(dir, "a-directory"),
     missing: path.join(dir, "does-not-exist.bin"),
   };
   makeBigFile(f.big);
+  const fd = fs.openSync(f.tera, "w");
+  try {
+    fs.ftruncateSync(fd, TERA_SIZE);
+    for (const b of TERA_BLOCKS) fs.writeSync(fd, seededBytes(b.seed, b.length), 0, b.length, b.offset);
+  } finally {
+    fs.closeSync(fd);
+  }
   fs.writeFileSync(f.empty, "");
   fs.writeFileSync(f.small, Buffer.from(SMALL_TEXT, "latin1"));
   fs.mkdirSync(f.dirPath);

@@ -1,7 +1,7 @@
 // Moving through a 64 GiB sparse file: Go to (every syntax), keys, wheel and the scrollbar, with
 // the bytes on screen checked against the bytes on disk wherever we land.
 
-import { BIG_SIZE, GiB } from "./fixture-files";
+import { BIG_SIZE, GiB, TERA_SIZE } from "./fixture-files";
 import { expect, test } from "./fixtures";
 
 test.describe("64 GiB file", () => {
@@ -192,5 +192,41 @@ test.describe("64 GiB file", () => {
     await page.getByTestId("bytes-per-row").selectOption("24");
     rows = await hexmap.expectRowsMatchFile(hexmap.files.big, 24);
     expect(rows[0]!.offset % 24).toBe(0);
+  });
+});
+
+test.describe("1 TiB file", () => {
+  test("Ctrl+End, Go to and PageUp are exact at the end of a 1 TiB file; the offset column has 10 digits", async ({ hexmap }) => {
+    const { page } = hexmap;
+    await hexmap.open(hexmap.files.tera);
+    await expect.poll(() => hexmap.status().then((s) => s.size)).toBe(TERA_SIZE);
+    await page.keyboard.press("Control+End");
+    await hexmap.expectCursor(TERA_SIZE - 1);
+    let rows = await hexmap.expectRowsMatchFile(hexmap.files.tera);
+    expect(rows[rows.length - 1]!.offset).toBe(TERA_SIZE - 16);
+    await expect(page.getByTestId("row-offset").last()).toHaveText("FFFFFFFFF0");
+    await expect(page.getByTestId("status-cursor-hex")).toHaveText("0xFFFFFFFFFF");
+
+    const { fullRows } = await hexmap.gridState();
+    await page.keyboard.press("PageUp");
+    await hexmap.expectCursor(TERA_SIZE - 1 - fullRows * 16);
+    await hexmap.expectRowsMatchFile(hexmap.files.tera);
+
+    // The unaligned block in the middle (2^39 + 3), by hex and by percentage.
+    await hexmap.goto("0x8000000003");
+    await hexmap.expectCursor(2 ** 39 + 3);
+    rows = await hexmap.expectRowsMatchFile(hexmap.files.tera);
+    expect(rows.map((r) => r.offset)).toContain(2 ** 39);
+    await hexmap.goto("50%");
+    await hexmap.expectCursor(2 ** 39);
+    await hexmap.expectRowsMatchFile(hexmap.files.tera);
+
+    // The thumb at the bottom of its track is the last row, exactly.
+    const track = (await page.getByTestId("scrollbar").boundingBox())!;
+    await page.mouse.click(track.x + track.width / 2, track.y + 2); // page up once
+    await page.keyboard.press("Control+End");
+    const st = await hexmap.gridState();
+    expect(st.topRow).toBe(st.maxTop);
+    expect(st.maxTop).toBe(TERA_SIZE / 16 - st.fullRows);
   });
 });
