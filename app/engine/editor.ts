@@ -21,7 +21,7 @@ import type { NativeAddon } from "../../native/index";
 import { Document, MAX_DOCUMENT_READ } from "./document";
 import { EditOverlay, RunList, type ChangedRange, type EditOptions, type Run } from "./edit-overlay";
 import { HexmapError, toHexmapError } from "./errors";
-import { fsyncDir } from "./journal";
+import { fsyncDir, type JournalRecord } from "./journal";
 import {
   recoverFile,
   recoveryState,
@@ -139,6 +139,8 @@ export class Editor {
   private readonly originals = new OriginalLog();
   private identity: FileIdentity;
   private busy: "save" | "save-as" | null = null;
+  /** A plain read-only descriptor for reference copies of edited ranges (lazily opened). */
+  private rawFd: number | undefined;
   private saveGen = 0;
 
   /** Opens `file` for viewing (a read-only Document) and editing (unless readOnly). */
@@ -283,7 +285,7 @@ export class Editor {
    * Has the file changed on disk since it was opened or last saved? Size and mtime, then (when
    * those match) the original bytes of every range edited since, read raw now.
    */
-  checkExternalChange(): ExternalChange {
+  checkExternalChange(options: { content?: boolean } = {}): ExternalChange {
     this.assertOpen();
     let now: FileIdentity;
     try {
@@ -297,10 +299,11 @@ export class Editor {
     if (now.mtimeNs !== this.identity.mtimeNs) {
       return { changed: true, reason: `${this.path} was modified on disk (at ${new Date(now.mtimeMs).toISOString()}) since it was opened or last saved` };
     }
+    if (options.content === false) return { changed: false, reason: "" };
     for (const { offset, bytes } of this.originals.entries()) {
       let raw: Buffer;
       try {
-        raw = this.doc.readSync(offset, bytes.length);
+        raw = this.readRawFile(offset, bytes.length);
       } catch (err) {
         return { changed: true, reason: `${this.path} can no longer be read at offset ${offset} (${(err as Error).message})` };
       }
@@ -322,7 +325,9 @@ export class Editor {
     if (this.busy) throw this.busyError();
     this.busy = "save";
     try {
-      const change = this.checkExternalChange();
+      // Size and mtime here; the content of the edited ranges is compared by the save itself,
+      // against the bytes it reads for the journal anyway (verifyOriginals), off the main thread.
+      const change = this.checkExternalChange({ content: false });
       if (change.changed && !options.force) {
         throw new HexmapError("ECHANGED", `${change.reason}. Reload it, or save anyway to overwrite those changes`);
       }
@@ -334,7 +339,7 @@ export class Editor {
       try {
         res = await saveEdits(this.path, runs, {
           fileMtimeMs: this.identity.mtimeMs,
-          ...(options.force ? {} : { expectedSize: this.identity.size }),
+          ...(options.force ? {} : { expectedSize: this.identity.size, verifyOriginals: (recs) => this.verifyOriginals(recs) }),
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(this.native ? { native: this.native } : {}),
@@ -438,6 +443,7 @@ export class Editor {
 
   /** Closes the Document if this editor opened it. Pending edits are dropped. */
   close(): void {
+    this.closeRawFd();
     if (this.ownsDoc) this.doc.close();
   }
 
@@ -452,6 +458,63 @@ export class Editor {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /**
+   * Compares the bytes a save just read from the file (records' originals) with the reference
+   * copies taken when those ranges were first edited. Returns a sentence on a mismatch.
+   */
+  private verifyOriginals(records: readonly JournalRecord[]): string | null {
+    for (const { offset, bytes } of this.originals.entries()) {
+      const end = offset + bytes.length;
+      // First record ending after `offset` (records are sorted and do not overlap).
+      let lo = 0;
+      let hi = records.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const r = records[mid]!;
+        if (r.offset + r.original.length > offset) hi = mid;
+        else lo = mid + 1;
+      }
+      for (let k = lo; k < records.length && records[k]!.offset < end; k++) {
+        const r = records[k]!;
+        const from = Math.max(offset, r.offset);
+        const to = Math.min(end, r.offset + r.original.length);
+        const now = r.original.subarray(from - r.offset, to - r.offset);
+        const then = bytes.subarray(from - offset, to - offset);
+        if (Buffer.compare(now, then) !== 0) {
+          return `The bytes at offset ${from} of ${this.path} were changed on disk by another program since you edited them. Reload it, or save anyway to overwrite those changes`;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The file's bytes now, with a plain positioned read on a descriptor of our own. Used for the
+   * reference copies of edited ranges: a few bytes at scattered offsets, where mapping a 64 MiB
+   * window of the Document per edit would cost far more than the read (and churn its view cache).
+   */
+  private readRawFile(offset: number, length: number): Buffer {
+    this.rawFd ??= fs.openSync(this.path, "r");
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = fs.readSync(this.rawFd, buf, got, length - got, offset + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  }
+
+  private closeRawFd(): void {
+    if (this.rawFd === undefined) return;
+    try {
+      fs.closeSync(this.rawFd);
+    } catch {
+      /* already closed */
+    }
+    this.rawFd = undefined;
+  }
 
   private statNow(): FileIdentity {
     const st = fs.statSync(this.path, { bigint: true });
@@ -505,7 +568,7 @@ export class Editor {
     for (const g of ranges) {
       for (const r of this.overlay.editedIn(g.start, g.end)) {
         try {
-          const raw = this.doc.readSync(r.offset, r.bytes.length);
+          const raw = this.readRawFile(r.offset, r.bytes.length);
           if (raw.length > 0) this.originals.add(r.offset, raw);
         } catch {
           /* see above */

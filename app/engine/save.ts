@@ -67,10 +67,28 @@ export interface SaveEditsOptions {
   fileMtimeMs?: number;
   /** The size the caller believes the file has; a different size now is ECHANGED. */
   expectedSize?: number;
+  /**
+   * Called with the records once their current bytes (record.original) have been read, before
+   * anything is written: a returned sentence means the file changed underneath → ECHANGED.
+   */
+  verifyOriginals?: (records: readonly JournalRecord[]) => string | null;
   native?: NativeAddon;
 }
 
+/** Where a save spent its time (ms), for benchmarks and logs. */
+export interface SaveTimings {
+  read: number;
+  journal: number;
+  write: number;
+  flush: number;
+  sync: number;
+  deleteJournal: number;
+}
+
 export interface SaveEditsResult {
+  timings: SaveTimings;
+  /** Views mapped for writing. */
+  views: number;
   records: number;
   /** Bytes written into the file. */
   bytes: number;
@@ -80,10 +98,17 @@ export interface SaveEditsResult {
   durationMs: number;
 }
 
-/** Views are at most this long; edits closer than this share one view. */
-const WINDOW_SPAN = 1024 * 1024;
-/** Views mapped at once while applying. */
-const BATCH_VIEWS = 64;
+/**
+ * Edits closer than this share one view. Mapping is lazy (only touched pages cost anything), and
+ * every flush is a synchronous write-back (and on most file systems a journal commit), so the
+ * number of views, not their length, is what a save pays for: with scattered edits a save makes
+ * min(edits, size / WINDOW_SPAN) views.
+ */
+const WINDOW_SPAN = 64 * 1024 * 1024;
+/** Views mapped at once (bounds address space: at most about BATCH_VIEWS × (WINDOW_SPAN + 16 MiB)). */
+const BATCH_VIEWS = 16;
+/** Records up to this size are written synchronously when their pages are hot (see applyRecords). */
+const SYNC_WRITE_MAX = 64 * 1024;
 /** Originals of records closer than this are read in one copy. */
 const READ_SPAN = 64 * 1024;
 
@@ -156,31 +181,42 @@ function mapView(src: NativeSource, file: string, w: Window, writable: boolean):
   }
 }
 
-/** Reads the current bytes of every record into record.original. */
+/** Reads the current bytes of every record into record.original (clusters read concurrently). */
 async function readOriginals(src: NativeSource, file: string, windows: Window[], total: number, onProgress?: (p: SaveProgress) => void): Promise<void> {
   let done = 0;
-  for (const w of windows) {
-    const view = mapView(src, file, w, false);
+  for (let b = 0; b < windows.length; b += BATCH_VIEWS) {
+    const batch = windows.slice(b, b + BATCH_VIEWS);
+    const views: NativeView[] = [];
     try {
-      const recs = w.records;
-      for (let i = 0; i < recs.length; ) {
-        // One copy for a cluster of nearby records, then slices.
-        let j = i + 1;
-        const first = recs[i]!.offset;
-        while (j < recs.length && recs[j]!.offset + recs[j]!.next.length - first <= READ_SPAN) j++;
-        const last = recs[j - 1]!;
-        const span = await view.read(first - w.start, last.offset + last.next.length - first);
-        for (let k = i; k < j; k++) {
-          const r = recs[k]!;
-          r.original = span.subarray(r.offset - first, r.offset - first + r.next.length);
-          done += r.next.length;
+      for (const w of batch) views.push(mapView(src, file, w, false));
+      const reads: Promise<void>[] = [];
+      batch.forEach((w, vi) => {
+        const recs = w.records;
+        for (let i = 0; i < recs.length; ) {
+          // One copy for a cluster of nearby records, then slices.
+          let j = i + 1;
+          const first = recs[i]!.offset;
+          while (j < recs.length && recs[j]!.offset + recs[j]!.next.length - first <= READ_SPAN) j++;
+          const last = recs[j - 1]!;
+          const cluster = recs.slice(i, j);
+          reads.push(
+            views[vi]!.read(first - w.start, last.offset + last.next.length - first).then((span) => {
+              for (const r of cluster) {
+                r.original = span.subarray(r.offset - first, r.offset - first + r.next.length);
+                done += r.next.length;
+              }
+            }),
+          );
+          i = j;
         }
-        i = j;
-      }
+      });
+      const settled = await Promise.allSettled(reads);
+      const rejected = settled.find((x): x is PromiseRejectedResult => x.status === "rejected");
+      if (rejected) throw rejected.reason;
     } catch (err) {
-      throw toHexmapError(err, { path: file, op: "read", offset: w.start });
+      throw toHexmapError(err, { path: file, op: "read" });
     } finally {
-      view.unmap();
+      for (const v of views) v.unmap();
     }
     onProgress?.({ phase: "read", done, total });
   }
@@ -198,8 +234,16 @@ async function applyRecords(
   total: number,
   onProgress?: (p: SaveProgress) => void,
   hook: FaultHook = faultHook,
+  timings?: SaveTimings,
+  hotPages = false,
 ): Promise<void> {
   let done = 0;
+  let t = performance.now();
+  const lap = (key: "write" | "flush" | "sync"): void => {
+    const now = performance.now();
+    if (timings) timings[key] += now - t;
+    t = now;
+  };
   for (let b = 0; b < windows.length; b += BATCH_VIEWS) {
     const batch = windows.slice(b, b + BATCH_VIEWS);
     const views: NativeView[] = [];
@@ -215,7 +259,12 @@ async function applyRecords(
           for (let k = 0; k < w.records.length && !failed; k++) {
             const r = w.records[k]!;
             try {
-              await view.write(r.offset - w.start, pick(r));
+              const data = pick(r);
+              // Small writes into pages the save has just read (hot in the page cache) are a
+              // memcpy: done in place, without a worker round trip each. Big ones, and all of a
+              // recovery (pages may be cold), go to a worker.
+              if (hotPages && data.length <= SYNC_WRITE_MAX) view.writeSync(r.offset - w.start, data);
+              else await view.write(r.offset - w.start, data);
               done += r.next.length;
               hook("apply", w.firstIndex + k);
             } catch (err) {
@@ -228,7 +277,9 @@ async function applyRecords(
       const rejected = settled.find((x): x is PromiseRejectedResult => x.status === "rejected");
       if (rejected) throw rejected.reason;
       onProgress?.({ phase: "apply", done, total });
+      lap("write");
       await Promise.all(views.map((v) => v.flush()));
+      lap("flush");
       hook("flush", b / BATCH_VIEWS);
       onProgress?.({ phase: "flush", done, total });
     } catch (err) {
@@ -237,11 +288,13 @@ async function applyRecords(
       for (const v of views) v.unmap();
     }
   }
+  lap("write");
   try {
     await src.sync();
   } catch (err) {
     throw toHexmapError(err, { path: file, op: "sync" });
   }
+  lap("sync");
   hook("sync", 0);
 }
 
@@ -264,7 +317,8 @@ export async function saveEdits(file: string, runs: Iterable<Run>, options: Save
   const plain = toRecords(runs);
   const records: JournalRecord[] = plain.map((r) => ({ offset: r.offset, original: r.next, next: r.next }));
   const total = records.reduce((a, r) => a + r.next.length, 0);
-  if (records.length === 0) return { records: 0, bytes: 0, journalBytes: 0, written: [], durationMs: performance.now() - t0 };
+  const timings: SaveTimings = { read: 0, journal: 0, write: 0, flush: 0, sync: 0, deleteJournal: 0 };
+  if (records.length === 0) return { records: 0, bytes: 0, journalBytes: 0, written: [], durationMs: performance.now() - t0, timings, views: 0 };
 
   const src = openWritable(native, file);
   try {
@@ -277,7 +331,12 @@ export async function saveEdits(file: string, runs: Iterable<Run>, options: Save
       throw new HexmapError("ECHANGED", `${file} is now shorter (${size} bytes) than the edits to save`);
     }
     const windows = planWindows(records, native.granularity, size);
+    let t = performance.now();
     await readOriginals(src, file, windows, total, options.onProgress);
+    timings.read = performance.now() - t;
+    const changed = options.verifyOriginals?.(records);
+    if (changed) throw new HexmapError("ECHANGED", changed);
+    t = performance.now();
     if (options.signal?.aborted) throw new HexmapError("ECANCELED", "Save cancelled (the file was not touched)");
 
     const journal = await writeJournal(
@@ -291,14 +350,15 @@ export async function saveEdits(file: string, runs: Iterable<Run>, options: Save
       },
     );
     faultHook("journal-durable", 0);
+    timings.journal = performance.now() - t;
 
     try {
-      await applyRecords(src, file, windows, (r) => r.next, total, options.onProgress);
+      await applyRecords(src, file, windows, (r) => r.next, total, options.onProgress, faultHook, timings, true);
     } catch (err) {
       // Put the original bytes back, from memory; the journal stays if even that fails.
       const cause = toHexmapError(err, { path: file, op: "write" });
       try {
-        await applyRecords(src, file, windows, (r) => r.original, total, undefined, noHook);
+        await applyRecords(src, file, windows, (r) => r.original, total, undefined, noHook, undefined, true);
         removeJournal(file);
       } catch {
         throw new HexmapError(
@@ -309,8 +369,10 @@ export async function saveEdits(file: string, runs: Iterable<Run>, options: Save
       }
       throw new HexmapError("EIO", `Saving ${file} failed and was rolled back; the file is unchanged (${cause.message})`, { cause: err });
     }
+    t = performance.now();
     removeJournal(file, (step, k) => faultHook(step, k));
-    return { records: records.length, bytes: total, journalBytes: journal.bytes, written: records, durationMs: performance.now() - t0 };
+    timings.deleteJournal = performance.now() - t;
+    return { records: records.length, bytes: total, journalBytes: journal.bytes, written: records, durationMs: performance.now() - t0, timings, views: windows.length };
   } finally {
     src.close();
   }
