@@ -293,7 +293,8 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
 
   const drag = useRef<{ pane: Pane; anchor: number; x: number; y: number; timer: number } | null>(null);
 
-  const hitTest = useCallback((clientX: number, clientY: number, pane: Pane): number | null => {
+  /** The byte under a point, for a view whose top row is `top` (default: the current one). */
+  const hitTest = useCallback((clientX: number, clientY: number, pane: Pane, top?: number): number | null => {
     const body = bodyRef.current;
     const header = (pane === "hex" ? hexHeaderRef : asciiHeaderRef).current;
     const { m, view } = latest.current;
@@ -303,7 +304,7 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
     const chars = pane === "hex" ? hexWidth(m.bpr) : m.bpr;
     const charW = h.width / chars;
     const rowInView = Math.floor((clamp(clientY, b.top, b.bottom - 1) - b.top) / ROW_HEIGHT);
-    const row = clamp(clamp(view.topRow, 0, m.maxTop) + rowInView, 0, m.totalRows - 1);
+    const row = clamp(clamp(top ?? view.topRow, 0, m.maxTop) + rowInView, 0, m.totalRows - 1);
     const col = Math.floor((clientX - h.left) / charW);
     const i = pane === "hex" ? byteAtHexColumn(clamp(col, 0, chars - 1), m.bpr) : clamp(col, 0, m.bpr - 1);
     return clamp(row * m.bpr + i, 0, lastByte(m));
@@ -348,8 +349,12 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
       const over = state.y < b.top ? state.y - b.top : state.y > b.bottom ? state.y - b.bottom : 0;
       if (!over) return;
       const rows = Math.sign(over) * Math.max(1, Math.round(Math.abs(over) / ROW_HEIGHT));
-      scrollBy(rows);
-      requestAnimationFrame(() => extendTo(state.x, state.y));
+      // Scroll and extend in one update, so the cursor is always the byte under the pointer.
+      update((v, m) => {
+        const topRow = clamp(v.topRow + rows, 0, m.maxTop);
+        const at = hitTest(state.x, state.y, state.pane, topRow);
+        return at === null ? { ...v, topRow } : { ...v, topRow, cursor: at, anchor: state.anchor };
+      });
     }, 50);
     const onUp = () => {
       clearInterval(state.timer);
