@@ -421,6 +421,8 @@ interface DateParts {
   ticks: number;
   /** Offset of the written time from UTC, in minutes (0 when none or Z). */
   offsetMinutes: number;
+  /** A zone (Z or ±HH:MM) was written. */
+  zoned: boolean;
 }
 
 const DATE_TEXT = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -447,7 +449,7 @@ function parseDate(text: string): DateParts | string {
   if (month < 1 || month > 12) return `No month ${month}`;
   if (day < 1 || day > daysInMonth(year, month)) return `No day ${day} in ${year}-${String(month).padStart(2, "0")}`;
   if (hour > 23 || minute > 59 || second > 59) return "Hours go to 23, minutes and seconds to 59";
-  return { year, month, day, hour, minute, second, ticks, offsetMinutes };
+  return { year, month, day, hour, minute, second, ticks, offsetMinutes, zoned: zone !== undefined };
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -708,7 +710,7 @@ function encodeOrThrow(id: FieldId, text: string, littleEndian: boolean): Encode
     case "dosdatetime": {
       const p = parseDate(text);
       if (typeof p === "string") return fail(p);
-      if (p.offsetMinutes !== 0) return fail("DOS times have no time zone: type the local time as stored");
+      if (p.zoned) return fail("DOS times have no time zone: type the local time as stored");
       if (p.ticks !== 0) return fail("DOS times count whole seconds (even ones)");
       if (p.year < 1980 || p.year > 2107) return fail("DOS dates run from 1980 to 2107");
       if (p.second % 2 !== 0) return fail("DOS times store seconds in steps of 2: type an even second");
