@@ -30,6 +30,7 @@ import {
   type RecoverResult,
   type RecoveryState,
   type SaveProgress,
+  type SaveTimings,
 } from "./save";
 
 export interface EditorOpenOptions {
@@ -49,6 +50,8 @@ export interface SaveOptions {
 }
 
 export interface SaveResult {
+  /** Where the save spent its time (ms): read originals, journal, write, flush, sync, delete journal. */
+  timings?: SaveTimings;
   records: number;
   bytes: number;
   journalBytes: number;
@@ -369,7 +372,7 @@ export class Editor {
       this.originals.clear();
       this.identity = this.statNow();
       this.saveGen++;
-      return { records: res.records, bytes: res.bytes, journalBytes: res.journalBytes, durationMs: res.durationMs, generation: this.generation };
+      return { records: res.records, bytes: res.bytes, journalBytes: res.journalBytes, durationMs: res.durationMs, timings: res.timings, generation: this.generation };
     } finally {
       this.busy = null;
     }
