@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "hexmap",
-      "sources": ["src/addon.cc"],
+      "sources": ["src/addon.cc", "src/scan.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [
         "NAPI_VERSION=8",

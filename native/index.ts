@@ -35,6 +35,91 @@ export interface NativeStats {
   mappedBytes: number; // sum of mapped view lengths
 }
 
+/**
+ * A job running on worker threads. `cancel()` makes it stop within one chunk (256 KiB by
+ * default; well under 100 ms): the promise then RESOLVES with `canceled: true` and the partial
+ * result (it does not reject). Closing the source cancels its jobs the same way. Callbacks run on
+ * the main thread, never after the promise settles; an exception thrown by one is reported as
+ * an uncaught exception.
+ */
+export interface NativeJob<T> {
+  readonly promise: Promise<T>;
+  cancel(): void;
+}
+
+/** Tuning knobs shared by scan jobs; the defaults are what the app uses. */
+export interface ScanTuning {
+  /** Bytes mapped at a time (rounded up to the granularity; grown to hold a chunk). Default 64 MiB. */
+  windowSize?: number;
+  /** Bytes copied out of the window (through the fault guard) and scanned at a time; at most 4 MiB. Default 256 KiB. */
+  chunkSize?: number;
+  /** Threads for find-all and plain newline counts (slices of >= 32 MiB). 0/undefined: CPU count, at most 4. */
+  threads?: number;
+  /** Called at most every ~50 ms with bytes scanned so far and the size of the range. */
+  onProgress?: (scanned: number, total: number) => void;
+}
+
+/**
+ * Byte search. A data byte d matches pattern byte i when (d & mask[i]) == (pattern[i] & mask[i]);
+ * mask defaults to 0xFF everywhere, a wildcard is mask 0. ignoreCase folds ASCII letters (A-Z,
+ * a-z) of fully masked pattern bytes. Every start offset that matches counts, overlapping ones too
+ * ("aa" occurs 3 times in "aaaa").
+ */
+export interface NativeSearchOptions extends ScanTuning {
+  pattern: Uint8Array;
+  mask?: Uint8Array;
+  ignoreCase?: boolean;
+  /**
+   * forward: the first match starting at or after `from` (default 0);
+   * backward: the last match starting before `from` (default: `to`);
+   * all: every match starting at or after `from`, streamed to onHits in increasing order.
+   */
+  direction?: "forward" | "backward" | "all";
+  from?: number;
+  /** End of the range searched (default: size at the start of the job); a match must end at or before it. */
+  to?: number;
+  /** all: at most this many hits are passed to onHits (default 1000; 0 just counts). `total` still counts every match. */
+  maxHits?: number;
+  /** all: batches of hit offsets, in increasing order across calls. */
+  onHits?: (hits: Float64Array) => void;
+}
+
+export interface NativeSearchResult {
+  /** forward/backward: the offset found, or -1. all: -1. */
+  hit: number;
+  /** all: the exact number of matches in the range (as far as scanned when canceled); forward/backward: 0 or 1. */
+  total: number;
+  /** all: hits passed to onHits (min(total, maxHits)). */
+  kept: number;
+  scanned: number;
+  canceled: boolean;
+}
+
+export interface NativeLineCountOptions extends ScanTuning {
+  from?: number;
+  to?: number;
+  /** 1 (default): count 0x0A bytes. 2: count UTF-16 code units U+000A at from, from+2, ... (a trailing odd byte is ignored). */
+  unit?: 1 | 2;
+  /** unit 2: big-endian units (00 0A) instead of little-endian (0A 00). */
+  bigEndian?: boolean;
+  /**
+   * K > 0: also report the offset of newline number K, 2K, 3K, ... (1-based; the offset of the
+   * newline itself, so line number j*K, 0-based, starts right after it). Sampled counts run
+   * as a single pass (no threads).
+   */
+  sampleEvery?: number;
+  /** Batches of sample offsets in increasing order; without it they come in the result's `samples`. */
+  onSamples?: (offsets: Float64Array) => void;
+}
+
+export interface NativeLineCountResult {
+  newlines: number;
+  scanned: number;
+  canceled: boolean;
+  /** Sample offsets, when sampleEvery > 0 and no onSamples was given. */
+  samples?: Float64Array;
+}
+
 export interface NativeView {
   /** Offset of the first byte of the window in the source (a multiple of granularity). */
   readonly offset: number;
@@ -77,9 +162,39 @@ export interface NativeSource {
   map(offset: number, length: number, writable?: boolean): NativeView;
   /** FlushFileBuffers / fsync on a worker. No-op for shared memory. */
   sync(): Promise<void>;
+  /**
+   * Scan jobs. Always present on the addon's sources; optional in this type only so that test
+   * doubles of NativeSource need not implement them (use scannerOf() to get them typed).
+   */
+  search?: NativeScanner["search"];
+  countLines?: NativeScanner["countLines"];
   /** Unmaps every view of this source (after their in-flight operations) and closes it. Idempotent. */
   close(): void;
   readonly closed: boolean;
+}
+
+/** The scan jobs of a source (see scannerOf). */
+export interface NativeScanner {
+  /**
+   * Searches the source on worker threads, mapping its own windows one at a time (map → copy
+   * chunks through the fault guard → scan → unmap), so memory stays bounded whatever the size.
+   * Bad options reject the promise (EINVAL: empty/all-wildcard pattern, mask length, direction;
+   * ERANGE: from/to outside the source; ECLOSED: closed source). A file truncated under the scan
+   * rejects with EIO.
+   */
+  search(options: NativeSearchOptions): NativeJob<NativeSearchResult>;
+  /** Counts newlines (wc -l's definition) in [from, to) on worker threads, like search(). */
+  countLines(options?: NativeLineCountOptions): NativeJob<NativeLineCountResult>;
+}
+
+/** The source with its scan jobs typed; throws ENOTSUP for a source without them (a test double). */
+export function scannerOf(source: NativeSource): NativeSource & NativeScanner {
+  if (typeof source.search !== "function" || typeof source.countLines !== "function") {
+    const err = new Error("This source cannot run scan jobs (search, countLines).") as NativeError;
+    err.code = "ENOTSUP";
+    throw err;
+  }
+  return source as NativeSource & NativeScanner;
 }
 
 export interface NativeAddon {
@@ -103,6 +218,11 @@ export interface NativeAddon {
   /** POSIX shm_unlink (ENOENT if there is no such name; live mappings stay valid); no-op on Windows. */
   unlinkShm(name: string): void;
   stats(): NativeStats;
+  /**
+   * Scan jobs (search/countLines) running now; each maps one window at a time of its own (not
+   * counted in stats().views). Always present on the addon; optional for test doubles.
+   */
+  scanJobs?(): number;
 }
 
 let cached: NativeAddon | undefined;

@@ -13,16 +13,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "mapping.h"
+#include "scan.h"
 
 namespace {
 
@@ -34,6 +37,7 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 std::atomic<int64_t> g_sources{0};
 std::atomic<int64_t> g_views{0};
 std::atomic<int64_t> g_mappedBytes{0};
+std::atomic<int64_t> g_scanJobs{0};  // search/countLines jobs running (each maps its own windows)
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -151,8 +155,9 @@ struct SourceState {
   bool writable = false;
   bool closeRequested = false;  // close() was called: no new work; views are being unmapped
   bool orphaned = false;        // the JS object was collected: close once nothing uses it
-  int pins = 0;                 // sync() workers in flight
+  int pins = 0;                 // sync() and scan workers in flight
   std::vector<ViewState*> views;  // views still mapped (including those with a pending unmap)
+  std::vector<std::shared_ptr<hexmap::ScanControl>> jobs;  // scans to cancel on close()
 
   ~SourceState() { CloseNow(); }
 
@@ -204,6 +209,7 @@ struct ViewState {
 
 void SourceState::RequestClose() {
   closeRequested = true;
+  for (auto& job : jobs) job->cancel.store(true);
   std::vector<ViewState*> copy = views;  // RequestUnmap may erase from `views`
   for (ViewState* v : copy) v->RequestUnmap();
   MaybeClose();
@@ -322,6 +328,279 @@ class SyncWorker : public PinnedWorker {
       : PinnedWorker(env, d, nullptr, std::move(source)) {}
   void Execute() override { ok_ = hexmap::SyncSource(source_->os, &err_); }
 };
+
+// Scan jobs (search, countLines). Execute() runs the job on a pool thread (plus the job's own
+// slice threads); hits, samples and progress travel back through a mutex-protected queue that
+// the worker signals at most every 50 ms (and whenever a hit batch is ready), and that
+// OnProgress drains into the JS callbacks on the main thread. The promise settles after the
+// last drain: { ..., canceled } when cancel() (or the source's close()) stopped it early.
+
+constexpr int64_t kProgressIntervalMs = 50;
+
+class ScanWorker : public Napi::AsyncProgressWorker<char>, public hexmap::ScanSink {
+ public:
+  ScanWorker(Napi::Env env, Napi::Promise::Deferred deferred, std::shared_ptr<SourceState> source,
+             std::shared_ptr<hexmap::ScanControl> control, uint64_t rangeBytes, Napi::Value onProgress)
+      : Napi::AsyncProgressWorker<char>(env, "hexmap.scan"),
+        deferred_(deferred),
+        source_(std::move(source)),
+        control_(std::move(control)),
+        rangeBytes_(rangeBytes) {
+    if (onProgress.IsFunction()) onProgress_ = Napi::Persistent(onProgress.As<Napi::Function>());
+    source_->pins++;
+    source_->jobs.push_back(control_);
+    g_scanJobs.fetch_add(1);
+  }
+  ~ScanWorker() override { Finish(); }
+
+  // hexmap::ScanSink, on the job's threads.
+  void Hits(const uint64_t* offsets, size_t n) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      hits_.insert(hits_.end(), offsets, offsets + n);
+    }
+    Signal();
+  }
+  void Samples(const uint64_t* offsets, size_t n) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      samples_.insert(samples_.end(), offsets, offsets + n);
+    }
+    if (streamSamples_) Signal();
+  }
+  void Tick() override {
+    const int64_t now = NowMs();
+    int64_t last = lastSignal_.load(std::memory_order_relaxed);
+    if (now - last >= kProgressIntervalMs && lastSignal_.compare_exchange_strong(last, now)) Signal();
+  }
+
+ protected:
+  void Execute(const ExecutionProgress& progress) override {
+    progress_ = &progress;
+    Run();
+    progress_ = nullptr;
+  }
+  void OnProgress(const char*, size_t) override { Drain(true); }
+
+  void OnOK() override {
+    Drain(false);
+    Finish();
+    if (ok_) {
+      deferred_.Resolve(Result());
+    } else {
+      deferred_.Reject(MakeError(Env(), err_).Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override {
+    Finish();
+    deferred_.Reject(e.Value());
+  }
+
+  virtual void Run() = 0;
+  virtual Napi::Object Result() = 0;
+  // Called on the main thread with newly arrived hits/samples (never empty).
+  virtual void DeliverHits(std::vector<uint64_t>&) {}
+  virtual void DeliverSamples(std::vector<uint64_t>&) {}
+
+  static Napi::Float64Array ToFloat64Array(Napi::Env env, const std::vector<uint64_t>& v) {
+    Napi::Float64Array a = Napi::Float64Array::New(env, v.size());
+    for (size_t i = 0; i < v.size(); i++) a[i] = static_cast<double>(v[i]);
+    return a;
+  }
+
+  // Calls a JS callback; an exception it throws is reported as an uncaught exception rather
+  // than unwinding through the worker.
+  void CallJs(const Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+    try {
+      fn.Call(args);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(Env(), e.Value());
+    }
+  }
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<SourceState> source_;
+  std::shared_ptr<hexmap::ScanControl> control_;
+  uint64_t rangeBytes_;
+  bool streamSamples_ = false;
+  bool ok_ = false;
+  OsError err_;
+
+ private:
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  void Signal() {
+    if (progress_) progress_->Signal();
+  }
+  void Drain(bool reportProgress) {
+    std::vector<uint64_t> hits, samples;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      hits.swap(hits_);
+      if (streamSamples_) samples.swap(samples_);
+    }
+    if (!hits.empty()) DeliverHits(hits);
+    if (!samples.empty()) DeliverSamples(samples);
+    if (reportProgress && !onProgress_.IsEmpty()) {
+      Napi::Env env = Env();
+      Napi::HandleScope scope(env);
+      const double scanned = static_cast<double>(control_->scanned.load());
+      CallJs(onProgress_, {Napi::Number::New(env, scanned), Napi::Number::New(env, static_cast<double>(rangeBytes_))});
+    }
+  }
+  void Finish() {
+    if (finished_) return;
+    finished_ = true;
+    auto& jobs = source_->jobs;
+    jobs.erase(std::remove(jobs.begin(), jobs.end(), control_), jobs.end());
+    source_->pins--;
+    source_->MaybeClose();
+    g_scanJobs.fetch_sub(1);
+  }
+
+  const ExecutionProgress* progress_ = nullptr;
+  std::atomic<int64_t> lastSignal_{0};
+  Napi::FunctionReference onProgress_;
+  bool finished_ = false;
+
+ protected:
+  std::mutex mutex_;
+  std::vector<uint64_t> hits_, samples_;
+};
+
+class SearchWorker : public ScanWorker {
+ public:
+  SearchWorker(Napi::Env env, Napi::Promise::Deferred d, std::shared_ptr<SourceState> source,
+               std::shared_ptr<hexmap::ScanControl> control, hexmap::Matcher matcher, hexmap::SearchParams params,
+               uint64_t rangeBytes, Napi::Value onProgress, Napi::Value onHits)
+      : ScanWorker(env, d, std::move(source), std::move(control), rangeBytes, onProgress),
+        matcher_(std::move(matcher)),
+        params_(params) {
+    if (onHits.IsFunction()) onHits_ = Napi::Persistent(onHits.As<Napi::Function>());
+  }
+
+ protected:
+  void Run() override {
+    ok_ = hexmap::RunSearch(source_->os, matcher_, params_, control_.get(), this, &outcome_, &err_);
+  }
+  void DeliverHits(std::vector<uint64_t>& hits) override {
+    if (onHits_.IsEmpty()) return;
+    Napi::HandleScope scope(Env());
+    CallJs(onHits_, {ToFloat64Array(Env(), hits)});
+  }
+  Napi::Object Result() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    const bool single = params_.mode != hexmap::SearchMode::All;
+    o.Set("hit", Napi::Number::New(env, outcome_.found ? static_cast<double>(outcome_.hit) : -1.0));
+    o.Set("total", Napi::Number::New(env, static_cast<double>(single ? (outcome_.found ? 1 : 0) : outcome_.total)));
+    o.Set("kept", Napi::Number::New(env, static_cast<double>(single ? (outcome_.found ? 1 : 0) : outcome_.kept)));
+    o.Set("scanned", Napi::Number::New(env, static_cast<double>(control_->scanned.load())));
+    o.Set("canceled", Napi::Boolean::New(env, outcome_.canceled));
+    return o;
+  }
+
+ private:
+  hexmap::Matcher matcher_;
+  hexmap::SearchParams params_;
+  hexmap::SearchOutcome outcome_;
+  Napi::FunctionReference onHits_;
+};
+
+class LineCountWorker : public ScanWorker {
+ public:
+  LineCountWorker(Napi::Env env, Napi::Promise::Deferred d, std::shared_ptr<SourceState> source,
+                  std::shared_ptr<hexmap::ScanControl> control, hexmap::LineParams params, uint64_t rangeBytes,
+                  Napi::Value onProgress, Napi::Value onSamples)
+      : ScanWorker(env, d, std::move(source), std::move(control), rangeBytes, onProgress), params_(params) {
+    if (onSamples.IsFunction()) {
+      onSamples_ = Napi::Persistent(onSamples.As<Napi::Function>());
+      streamSamples_ = true;
+    }
+  }
+
+ protected:
+  void Run() override {
+    ok_ = hexmap::RunLineCount(source_->os, params_, control_.get(), this, &outcome_, &err_);
+  }
+  void DeliverSamples(std::vector<uint64_t>& samples) override {
+    Napi::HandleScope scope(Env());
+    CallJs(onSamples_, {ToFloat64Array(Env(), samples)});
+  }
+  Napi::Object Result() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("newlines", Napi::Number::New(env, static_cast<double>(outcome_.newlines)));
+    o.Set("scanned", Napi::Number::New(env, static_cast<double>(control_->scanned.load())));
+    o.Set("canceled", Napi::Boolean::New(env, outcome_.canceled));
+    if (params_.sampleEvery && !streamSamples_) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      o.Set("samples", ToFloat64Array(env, samples_));
+    }
+    return o;
+  }
+
+ private:
+  hexmap::LineParams params_;
+  hexmap::LineOutcome outcome_;
+  Napi::FunctionReference onSamples_;
+};
+
+// { promise, cancel() }: cancel() sets the job's flag; the promise then resolves with
+// canceled: true within one chunk's time.
+Napi::Object JobObject(Napi::Env env, Napi::Promise promise, std::shared_ptr<hexmap::ScanControl> control) {
+  Napi::Object job = Napi::Object::New(env);
+  job.Set("promise", promise);
+  std::weak_ptr<hexmap::ScanControl> weak = control;
+  job.Set("cancel", Napi::Function::New(
+                        env,
+                        [weak](const Napi::CallbackInfo& info) -> Napi::Value {
+                          if (auto c = weak.lock()) c->cancel.store(true);
+                          return info.Env().Undefined();
+                        },
+                        "cancel"));
+  return job;
+}
+
+// An optional non-negative safe integer property of an options object.
+uint64_t OptionalIndex(Napi::Env env, const Napi::Object& o, const char* key, const char* what, uint64_t fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  return ToIndex(env, v, what);
+}
+
+void CheckCallback(Napi::Env env, const Napi::Value& v, const char* what) {
+  if (!v.IsUndefined() && !v.IsNull() && !v.IsFunction()) {
+    Throw(env, "EINVAL", std::string(what) + " must be a function, got " + Describe(v) + ".");
+  }
+}
+
+hexmap::ScanGeometry GeometryOption(Napi::Env env, const Napi::Object& o) {
+  hexmap::ScanGeometry g;
+  g.windowSize = OptionalIndex(env, o, "windowSize", "options.windowSize", 0);
+  g.chunkSize = OptionalIndex(env, o, "chunkSize", "options.chunkSize", 0);
+  return g;
+}
+
+unsigned ThreadsOption(Napi::Env env, const Napi::Object& o) {
+  uint64_t t = OptionalIndex(env, o, "threads", "options.threads", 0);
+  if (t > 64) Throw(env, "EINVAL", "options.threads must be at most 64 (0 picks the CPU count).");
+  return static_cast<unsigned>(t);
+}
+
+void CheckRangeOption(Napi::Env env, uint64_t from, uint64_t to, uint64_t size) {
+  if (to > size) {
+    Throw(env, "ERANGE",
+          "options.to (" + std::to_string(to) + ") is beyond the end of the source (" + std::to_string(size) +
+              " bytes).");
+  }
+  if (from > to) {
+    Throw(env, "ERANGE",
+          "options.from (" + std::to_string(from) + ") is after the end of the range (" + std::to_string(to) + ").");
+  }
+}
 
 // Runs `body` and turns a thrown Napi::Error into a rejected promise, so that promise-returning
 // methods never throw synchronously.
@@ -492,6 +771,8 @@ class SourceWrap : public Napi::ObjectWrap<SourceWrap> {
                            InstanceMethod<&SourceWrap::Size>("size"),
                            InstanceMethod<&SourceWrap::Map>("map"),
                            InstanceMethod<&SourceWrap::Sync>("sync"),
+                           InstanceMethod<&SourceWrap::Search>("search"),
+                           InstanceMethod<&SourceWrap::CountLines>("countLines"),
                            InstanceMethod<&SourceWrap::Close>("close"),
                        });
   }
@@ -603,6 +884,120 @@ class SourceWrap : public Napi::ObjectWrap<SourceWrap> {
     });
   }
 
+  // search({ pattern, mask?, ignoreCase?, direction?, from?, to?, maxHits?, threads?,
+  //          windowSize?, chunkSize?, onProgress?, onHits? }) → { promise, cancel }
+  Napi::Value Search(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto control = std::make_shared<hexmap::ScanControl>();
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    try {
+      SourceState& s = Live(env);
+      if (!info[0].IsObject()) Throw(env, "EINVAL", "search() takes an options object, got " + Describe(info[0]) + ".");
+      Napi::Object o = info[0].As<Napi::Object>();
+      const uint8_t* pattern = nullptr;
+      size_t patternSize = 0;
+      Napi::Value pv = o.Get("pattern");
+      if (!pv.IsTypedArray() && !pv.IsArrayBuffer() && !pv.IsDataView()) {
+        Throw(env, "EINVAL", "options.pattern must be a Uint8Array, got " + Describe(pv) + ".");
+      }
+      BytesOf(env, pv, &pattern, &patternSize);
+      if (patternSize > (1u << 20)) Throw(env, "EINVAL", "options.pattern is longer than 1 MiB.");
+      const uint8_t* mask = nullptr;
+      size_t maskSize = 0;
+      Napi::Value mv = o.Get("mask");
+      if (!mv.IsUndefined() && !mv.IsNull()) {
+        if (!mv.IsTypedArray() && !mv.IsArrayBuffer() && !mv.IsDataView()) {
+          Throw(env, "EINVAL", "options.mask must be a Uint8Array, got " + Describe(mv) + ".");
+        }
+        BytesOf(env, mv, &mask, &maskSize);
+        if (maskSize != patternSize) {
+          Throw(env, "EINVAL", "options.mask must have one byte per pattern byte (" + std::to_string(patternSize) +
+                                   "), got " + std::to_string(maskSize) + ".");
+        }
+      }
+      const bool caseless = ToOptionalBool(env, o.Get("ignoreCase"), "options.ignoreCase", false);
+      hexmap::Matcher matcher;
+      std::string problem;
+      if (!hexmap::Matcher::Compile(pattern, patternSize, mask, caseless, &matcher, &problem)) {
+        Throw(env, "EINVAL", problem);
+      }
+      hexmap::SearchParams params;
+      Napi::Value dv = o.Get("direction");
+      std::string direction = dv.IsUndefined() ? "forward" : (dv.IsString() ? dv.As<Napi::String>().Utf8Value() : "");
+      if (direction == "forward") {
+        params.mode = hexmap::SearchMode::Forward;
+      } else if (direction == "backward") {
+        params.mode = hexmap::SearchMode::Backward;
+      } else if (direction == "all") {
+        params.mode = hexmap::SearchMode::All;
+      } else {
+        Throw(env, "EINVAL", "options.direction must be \"forward\", \"backward\" or \"all\", got " +
+                                 (dv.IsString() ? "\"" + direction + "\"" : Describe(dv)) + ".");
+      }
+      uint64_t size = 0;
+      OsError err;
+      if (!hexmap::SourceSize(s.os, &size, &err)) throw MakeError(env, err);
+      params.to = OptionalIndex(env, o, "to", "options.to", size);
+      const bool backward = params.mode == hexmap::SearchMode::Backward;
+      params.from = OptionalIndex(env, o, "from", "options.from", backward ? params.to : 0);
+      CheckRangeOption(env, params.from, params.to, size);
+      params.maxHits = OptionalIndex(env, o, "maxHits", "options.maxHits", 1000);
+      params.threads = ThreadsOption(env, o);
+      params.geometry = GeometryOption(env, o);
+      Napi::Value onProgress = o.Get("onProgress");
+      Napi::Value onHits = o.Get("onHits");
+      CheckCallback(env, onProgress, "options.onProgress");
+      CheckCallback(env, onHits, "options.onHits");
+      const uint64_t range = backward ? params.from : params.to - params.from;
+      auto* w = new SearchWorker(env, d, state_, control, std::move(matcher), params, range, onProgress, onHits);
+      w->Queue();
+    } catch (const Napi::Error& e) {
+      d.Reject(e.Value());
+    }
+    return JobObject(env, d.Promise(), control);
+  }
+
+  // countLines({ from?, to?, unit?: 1|2, bigEndian?, sampleEvery?, threads?, windowSize?,
+  //              chunkSize?, onProgress?, onSamples? }) → { promise, cancel }
+  Napi::Value CountLines(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto control = std::make_shared<hexmap::ScanControl>();
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    try {
+      SourceState& s = Live(env);
+      Napi::Object o = info[0].IsUndefined() ? Napi::Object::New(env) : Napi::Object();
+      if (!info[0].IsUndefined()) {
+        if (!info[0].IsObject()) {
+          Throw(env, "EINVAL", "countLines() takes an options object, got " + Describe(info[0]) + ".");
+        }
+        o = info[0].As<Napi::Object>();
+      }
+      uint64_t size = 0;
+      OsError err;
+      if (!hexmap::SourceSize(s.os, &size, &err)) throw MakeError(env, err);
+      hexmap::LineParams params;
+      params.to = OptionalIndex(env, o, "to", "options.to", size);
+      params.from = OptionalIndex(env, o, "from", "options.from", 0);
+      CheckRangeOption(env, params.from, params.to, size);
+      const uint64_t unit = OptionalIndex(env, o, "unit", "options.unit", 1);
+      if (unit != 1 && unit != 2) Throw(env, "EINVAL", "options.unit must be 1 (bytes) or 2 (UTF-16 code units).");
+      params.unit = static_cast<unsigned>(unit);
+      params.bigEndian = ToOptionalBool(env, o.Get("bigEndian"), "options.bigEndian", false);
+      params.sampleEvery = OptionalIndex(env, o, "sampleEvery", "options.sampleEvery", 0);
+      params.threads = ThreadsOption(env, o);
+      params.geometry = GeometryOption(env, o);
+      Napi::Value onProgress = o.Get("onProgress");
+      Napi::Value onSamples = o.Get("onSamples");
+      CheckCallback(env, onProgress, "options.onProgress");
+      CheckCallback(env, onSamples, "options.onSamples");
+      auto* w = new LineCountWorker(env, d, state_, control, params, params.to - params.from, onProgress, onSamples);
+      w->Queue();
+    } catch (const Napi::Error& e) {
+      d.Reject(e.Value());
+    }
+    return JobObject(env, d.Promise(), control);
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (state_) state_->RequestClose();
     return info.Env().Undefined();
@@ -665,6 +1060,10 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+Napi::Value ScanJobs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(g_scanJobs.load()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   hexmap::InstallFaultGuard();
   auto* data = new AddonData;
@@ -683,6 +1082,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       Napi::PropertyDescriptor::Value("openShm", Napi::Function::New(env, OpenShm, "openShm"), ro),
       Napi::PropertyDescriptor::Value("unlinkShm", Napi::Function::New(env, UnlinkShm, "unlinkShm"), ro),
       Napi::PropertyDescriptor::Value("stats", Napi::Function::New(env, Stats, "stats"), ro),
+      Napi::PropertyDescriptor::Value("scanJobs", Napi::Function::New(env, ScanJobs, "scanJobs"), ro),
   });
   return exports;
 }
