@@ -69,6 +69,9 @@ if (!process.env.HEXMAP_SKIP_BUILD) {
   if (fs.existsSync(path.join(root, "renderer", "tsconfig.json"))) {
     steps.push(["renderer typecheck", "npx", ["tsc", "-p", "renderer/tsconfig.json"]]);
   }
+  if (fs.existsSync(path.join(root, "e2e", "tsconfig.json"))) {
+    steps.push(["e2e typecheck", "npx", ["tsc", "-p", "e2e/tsconfig.json"]]);
+  }
   if (fs.existsSync(path.join(root, "scripts", "build-renderer.js"))) {
     steps.push(["renderer bundle", "node", ["scripts/build-renderer.js"]]);
   }

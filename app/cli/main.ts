@@ -41,6 +41,11 @@ const COMMANDS: Record<string, Command> = {
     about: "create, write and read named shared memory",
     load: () => (require("./shm") as { runShm: Runner }).runShm,
   },
+  lines: {
+    usage: "lines FILE [--line N [--count M]]",
+    about: "line count like wc -l, or print lines",
+    load: () => (require("./lines") as { runLines: Runner }).runLines,
+  },
   hash: {
     usage: "hash FILE [--offset N --length N] [--algo A]",
     about: "CRC-32/MD5/SHA-1/SHA-256 like sha256sum",
