@@ -23,8 +23,10 @@
 // overlaps or touches the step's range, and the union stays within COALESCE_MAX bytes.
 //
 // Memory (measured by the 1M-edit case in test/edit/overlay.test.ts): about 280 bytes of JS heap per
-// scattered single-byte edit (one run object + its 1-byte Uint8Array, shared with the undo step,
-// plus the step object); edits of n contiguous bytes cost n bytes plus the same constant.
+// scattered single-byte edit (one run object, its 1-byte subarray of a shared slab — shared with
+// the undo step — and the step object); edits of n contiguous bytes cost n bytes plus the same
+// constant. The Editor adds about 25 bytes per edited range for its reference copy of the
+// original bytes (a compact append-only log, no object per entry).
 
 import { HexmapError, checkOffset } from "./errors";
 

@@ -2,7 +2,8 @@
 //
 // Save sequence (DESIGN.md decision 5), in time proportional to the edits, never to the file:
 //   1. open the file writable (our own NativeSource: the Document stays read-only), read the
-//      original bytes of every edited range through small read-only views;
+//      original bytes of every edited range through read-only views (concurrently, on workers),
+//      and let the caller compare them with what it saw when editing (verifyOriginals → ECHANGED);
 //   2. write the journal (original + new bytes, SHA-256) to a temp file, fsync it, rename it to
 //      `<file>.hexmap-journal`, fsync the directory — from here a crash is recoverable;
 //   3. map writable views over the edited ranges only (aligned to the granularity, at most
