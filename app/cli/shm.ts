@@ -10,7 +10,7 @@ import type { Readable, Writable } from "node:stream";
 import type { Document } from "../engine/document";
 import { HexmapError } from "../engine/errors";
 import { LiveWatcher } from "../engine/live";
-import { openSharedMemoryDocument, sharedMemorySourceOf, unlinkShm, writeShm } from "../engine/shm";
+import { openSharedMemoryDocument, quoteShmName, sharedMemorySourceOf, unlinkShm, writeShm } from "../engine/shm";
 import { UsageError, parseArgs, parseCount } from "./args";
 import { DUMP_CHUNK, formatXxd } from "./dump";
 import { parseHexBytes } from "./patch";
@@ -197,7 +197,7 @@ async function runWrite(argv: string[], io: ShmIo): Promise<number> {
   }
   const doc = openForWrite(args);
   const created = sharedMemorySourceOf(doc)?.created ?? false;
-  const q = JSON.stringify(args.name);
+  const q = quoteShmName(args.name);
   let watcher: LiveWatcher | undefined;
   try {
     if (args.offset + args.bytes.length > doc.size) {
@@ -324,7 +324,7 @@ async function runRead(argv: string[], io: ShmIo): Promise<number> {
   const doc = checkedName(() => openSharedMemoryDocument(name, { readOnly: true }));
   try {
     const size = doc.size;
-    if (offset > size) throw new HexmapError("ERANGE", `--offset ${offset} is past the end of section ${JSON.stringify(name)} (${size} bytes)`);
+    if (offset > size) throw new HexmapError("ERANGE", `--offset ${offset} is past the end of section ${quoteShmName(name)} (${size} bytes)`);
     const end = length === undefined ? size : Math.min(size, offset + length);
     if (options.has("text")) {
       const parts: Buffer[] = [];
@@ -366,10 +366,10 @@ async function runUnlink(argv: string[], io: ShmIo): Promise<number> {
   }
   const name = oneName(positionals, "hexmap shm unlink NAME");
   if (isWin) {
-    io.out.write(`nothing to remove on Windows: section ${JSON.stringify(name)} ends when its last program closes it\n`);
+    io.out.write(`nothing to remove on Windows: section ${quoteShmName(name)} ends when its last program closes it\n`);
     return 0;
   }
   checkedName(() => unlinkShm(name));
-  io.out.write(`unlinked section ${JSON.stringify(name)}\n`);
+  io.out.write(`unlinked section ${quoteShmName(name)}\n`);
   return 0;
 }

@@ -38,6 +38,11 @@ export interface ShmOpenOptions {
 
 const WIN_PREFIX = /^(Local|Global)\\/i;
 
+/** "name" in double quotes for messages; backslashes stay as typed (Local\X, not Local\\X). */
+export function quoteShmName(name: string): string {
+  return `"${name.replace(/[\u0000-\u001f"]/g, (c) => JSON.stringify(c).slice(1, -1))}"`;
+}
+
 /**
  * Checks a section name as the user typed it and returns the form the addon gets. Throws EINVAL
  * with a sentence the user can act on.
@@ -51,7 +56,7 @@ export function normalizeShmName(name: unknown, platform: NodeJS.Platform = proc
     if (body.length === 0 || body.includes("\\")) {
       throw new HexmapError(
         "EINVAL",
-        `Invalid shared-memory name ${JSON.stringify(name)}: use a name without '\\', optionally prefixed with Local\\ or Global\\`,
+        `Invalid shared-memory name ${quoteShmName(name)}: use a name without '\\', optionally prefixed with Local\\ or Global\\`,
       );
     }
     return name;
@@ -59,14 +64,14 @@ export function normalizeShmName(name: unknown, platform: NodeJS.Platform = proc
   if (WIN_PREFIX.test(name)) {
     throw new HexmapError(
       "EINVAL",
-      `Invalid shared-memory name ${JSON.stringify(name)}: Local\\ and Global\\ are Windows namespaces; on this system use ${JSON.stringify(name.replace(WIN_PREFIX, ""))}`,
+      `Invalid shared-memory name ${quoteShmName(name)}: Local\\ and Global\\ are Windows namespaces; on this system use ${quoteShmName(name.replace(WIN_PREFIX, ""))}`,
     );
   }
   const body = name.startsWith("/") ? name.slice(1) : name;
   if (body.length === 0 || body.includes("/") || body.length > 254) {
     throw new HexmapError(
       "EINVAL",
-      `Invalid shared-memory name ${JSON.stringify(name)}: use a short name without '/' (an optional leading '/' is allowed)`,
+      `Invalid shared-memory name ${quoteShmName(name)}: use a short name without '/' (an optional leading '/' is allowed)`,
     );
   }
   return "/" + body;
@@ -153,13 +158,13 @@ export class SharedMemorySource implements RawSource {
     checkOffset(offset, "offset");
     if (!(bytes instanceof Uint8Array)) throw new HexmapError("EINVAL", "bytes must be a Uint8Array");
     if (!this.writable) {
-      throw new HexmapError("EACCES", `Shared memory ${JSON.stringify(this.name)} is open read-only: open it writable to change it`);
+      throw new HexmapError("EACCES", `Shared memory ${quoteShmName(this.name)} is open read-only: open it writable to change it`);
     }
     const size = this.size;
     if (offset + bytes.length > size) {
       throw new HexmapError(
         "ERANGE",
-        `Cannot write ${bytes.length} bytes at offset ${offset}: shared memory ${JSON.stringify(this.name)} has ${size} bytes (a section never grows)`,
+        `Cannot write ${bytes.length} bytes at offset ${offset}: shared memory ${quoteShmName(this.name)} has ${size} bytes (a section never grows)`,
       );
     }
     const out = [];
@@ -183,7 +188,7 @@ export class SharedMemorySource implements RawSource {
 
   private writeError(err: unknown, pos: number): HexmapError {
     if (this.closed) return new HexmapError("EBADDOC", `The document ${this.name} is closed`, { cause: err });
-    return toHexmapError(err, { path: `shared memory ${JSON.stringify(this.name)}`, op: "write", offset: pos });
+    return toHexmapError(err, { path: `shared memory ${quoteShmName(this.name)}`, op: "write", offset: pos });
   }
 }
 
@@ -226,7 +231,7 @@ export function openSharedMemorySource(name: string, options: ShmOpenOptions = {
 
 function shmOpenError(err: unknown, name: string, options: ShmOpenOptions): HexmapError {
   const e = err as { code?: unknown; message?: unknown };
-  const q = JSON.stringify(name);
+  const q = quoteShmName(name);
   switch (e?.code) {
     case "ENOENT":
       return new HexmapError("ENOENT", `No shared memory section named ${q} (start the program that creates it, or create it)`, { cause: err });
@@ -268,7 +273,7 @@ function sourceFor(doc: Document): SharedMemorySource {
   const source = shmSources.get(doc);
   if (!source) throw new HexmapError("ENOTSUP", `${doc.name} is not a shared-memory document: its edits are saved, not applied immediately`);
   if (doc.closed) throw new HexmapError("EBADDOC", `The document ${doc.name} is closed`);
-  if (doc.readOnly) throw new HexmapError("EACCES", `Shared memory ${JSON.stringify(doc.name)} is open read-only: open it writable to change it`);
+  if (doc.readOnly) throw new HexmapError("EACCES", `Shared memory ${quoteShmName(doc.name)} is open read-only: open it writable to change it`);
   return source;
 }
 
@@ -296,8 +301,8 @@ export function unlinkShm(name: string, options: { native?: NativeAddon; platfor
     native.unlinkShm(osName);
   } catch (err) {
     if ((err as { code?: unknown })?.code === "ENOENT") {
-      throw new HexmapError("ENOENT", `No shared memory section named ${JSON.stringify(name)}`, { cause: err });
+      throw new HexmapError("ENOENT", `No shared memory section named ${quoteShmName(name)}`, { cause: err });
     }
-    throw toHexmapError(err, { path: `shared memory ${JSON.stringify(name)}`, op: "unlink" });
+    throw toHexmapError(err, { path: `shared memory ${quoteShmName(name)}`, op: "unlink" });
   }
 }
