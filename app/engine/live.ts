@@ -130,7 +130,10 @@ export class LiveWatcher {
     return () => this.changeListeners.delete(cb);
   }
 
-  /** Read failures (the section closed, an EIO); the watcher keeps looking unless closed. */
+  /**
+   * Read failures seen by the timed looks (an EIO...); the watcher keeps looking, except after
+   * EBADDOC (the document was closed), when it closes itself.
+   */
   onError(cb: (err: Error) => void): () => void {
     this.errorListeners.add(cb);
     return () => this.errorListeners.delete(cb);
@@ -224,7 +227,11 @@ export class LiveWatcher {
       this.timer = undefined;
       if (this.isClosed || this.isPaused) return;
       this.poll()
-        .catch((err: unknown) => this.reportError(err))
+        .catch((err: unknown) => {
+          this.reportError(err);
+          // The document is gone: nothing more to watch.
+          if ((err as { code?: unknown } | null)?.code === "EBADDOC") this.close();
+        })
         .finally(() => this.schedule());
     }, this.intervalMs);
   }

@@ -293,6 +293,16 @@ describe("shared memory across processes", () => {
       throwsCode(() => new LiveWatcher(doc, { intervalMs: 1 }), "EINVAL");
       w.close();
       throwsCode(() => w.resume(), "EBADDOC");
+
+      // A watcher whose document is closed reports EBADDOC once and stops.
+      const other = openSharedMemoryDocument(name);
+      const orphan = new LiveWatcher(other, { intervalMs: 10 });
+      orphan.setRanges([{ offset: 0, length: 16 }]);
+      const failed = new Promise<Error>((resolve) => orphan.onError(resolve));
+      other.close();
+      assert.equal(((await failed) as HexmapError).code, "EBADDOC");
+      await sleep(20);
+      assert.equal(orphan.closed, true);
     } finally {
       w.close();
       doc.close();
