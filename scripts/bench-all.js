@@ -13,6 +13,7 @@ const root = path.resolve(__dirname, "..");
 
 const BENCHES = [
   { name: "read", script: "dist/bench/read-bench.js", what: "random 4 KiB reads over 16 GiB; dump vs xxd" },
+  { name: "save", script: "dist/bench/save-bench.js", what: "10 000 scattered 1-byte edits saved: 16 GiB vs 1 GiB sparse, pwrite+fsync peer" },
   { name: "ui", script: "dist/bench/ui-bench.js", what: "Go to latency and scroll frame times in Chromium (browser host, 64 GiB)" },
 ];
 
