@@ -37,7 +37,7 @@ const COMMANDS: Record<string, Command> = {
     load: () => (require("./search") as { runSearch: Runner }).runSearch,
   },
   shm: {
-    usage: "shm (write|read) NAME [options]",
+    usage: "shm (write|read|unlink) NAME [options]",
     about: "create, write and read named shared memory",
     load: () => (require("./shm") as { runShm: Runner }).runShm,
   },
