@@ -120,6 +120,15 @@ export class Document {
     return { changed, size };
   }
 
+  /**
+   * Records a change made outside this object (a write into a shared-memory section, bytes
+   * another process changed under a live view): bumps the generation so cached pages are dropped.
+   */
+  noteChange(): number {
+    this.assertOpen();
+    return ++this.gen;
+  }
+
   /** Releases every window and the file handle. Idempotent; later calls fail with EBADDOC. */
   close(): void {
     if (this.isClosed) return;
