@@ -51,11 +51,44 @@ export function entropyOf(hist: ArrayLike<number>, n: number): number {
   return h;
 }
 
-/** Class of a histogram of `n` bytes. */
-export function classify(hist: ArrayLike<number>, n: number, entropy = entropyOf(hist, n)): ByteClass {
+/**
+ * Bytes of `bytes` that belong to well-formed multi-byte UTF-8 sequences (so text in other
+ * languages than English still counts as text). Lead/continuation ranges only; cheap on samples.
+ */
+export function utf8MultibyteBytes(bytes: Uint8Array): number {
+  let count = 0;
+  const n = bytes.length;
+  for (let i = 0; i < n; ) {
+    const b = bytes[i]!;
+    const len = b < 0xc2 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : b < 0xf5 ? 4 : 1;
+    if (len === 1 || i + len > n) {
+      i++;
+      continue;
+    }
+    let ok = true;
+    for (let k = 1; k < len; k++) {
+      const c = bytes[i + k]!;
+      if (c < 0x80 || c > 0xbf) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      count += len;
+      i += len;
+    } else i++;
+  }
+  return count;
+}
+
+/**
+ * Class of a histogram of `n` bytes; `utf8Bytes` of them are in multi-byte UTF-8 sequences
+ * (utf8MultibyteBytes) and count as text.
+ */
+export function classify(hist: ArrayLike<number>, n: number, entropy = entropyOf(hist, n), utf8Bytes = 0): ByteClass {
   if (n <= 0) return ByteClass.unknown;
   if (hist[0] === n) return ByteClass.zeros;
-  let text = 0;
+  let text = utf8Bytes;
   for (let i = 0; i < 256; i++) if (TEXTISH[i]) text += hist[i]!;
   if (text >= TEXT_SHARE * n) return ByteClass.text;
   // A sample of n bytes cannot show more than log2(n) bits per byte.
@@ -183,6 +216,7 @@ export async function buildByteMap(src: ByteSource, options: ByteMapOptions = {}
 
   const hist = new Uint32Array(slices * 256);
   const bytes = new Float64Array(slices); // bytes sampled per slice
+  const utf8 = new Float64Array(slices); // of which in multi-byte UTF-8 sequences
   const classes = new Uint8Array(slices);
   const entropy = new Float32Array(slices);
   const samples = new Uint8Array(slices);
@@ -242,11 +276,12 @@ export async function buildByteMap(src: ByteSource, options: ByteMapOptions = {}
     const i = task.slice;
     countBytes(data, hist, i * 256);
     bytes[i] = bytes[i]! + data.length;
+    utf8[i] = utf8[i]! + utf8MultibyteBytes(data);
     samples[i] = samples[i]! + 1;
     const view = hist.subarray(i * 256, i * 256 + 256);
     const h = entropyOf(view, bytes[i]!);
     entropy[i] = h;
-    classes[i] = classify(view, bytes[i]!, h);
+    classes[i] = classify(view, bytes[i]!, h, utf8[i]!);
     if (start === sliceStartAt && data.length === sliceEnd - sliceStartAt) exact[i] = 1;
   };
 
