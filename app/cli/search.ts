@@ -1,0 +1,241 @@
+// `hexmap search FILE (--hex P | --text T [--encoding E] [--ignore-case]) [--from N] [--backward]
+// [--count] [--max N]`: prints the decimal offset of every match, one per line, as the scan finds
+// them (or the number of matches with --count). Every start offset counts, overlapping matches
+// too ("aa" occurs 3 times in "aaaa"). Exit status like grep: 0 when something matched, 1 when
+// nothing did, 2 for a bad command line or pattern; I/O errors print a message and exit 1.
+//
+// The file is scanned by the addon on worker threads (see app/engine/search.ts). Listing runs in
+// segments with a bounded number of hits each, waiting for stdout to drain in between, so a
+// pattern that matches everywhere streams in bounded memory instead of piling up output.
+
+import type { Writable } from "node:stream";
+import { HexmapError } from "../engine/errors";
+import { TEXT_ENCODINGS, compilePattern, type PatternSpec, type SearchPattern, type TextEncoding } from "../engine/pattern";
+import { startSearch } from "../engine/search";
+import { UsageError, parseArgs, parseCount } from "./args";
+import * as fs from "node:fs";
+
+const USAGE = `Usage: hexmap search FILE (--hex PATTERN | --text TEXT) [options]
+
+Prints the decimal offset of each match, one per line (overlapping matches included).
+  --hex PATTERN      bytes in hex: "DE AD ?? EF" or "dead??ef"; ?? is any byte, ? any nibble
+  --text TEXT        text to find
+  --encoding E       text encoding: utf8 (default), utf16le, utf16be, ascii
+  -i, --ignore-case  ASCII letters match either case (text only)
+  --from N           start at byte N (with --backward: matches that start before N)
+  --backward         list matches from the end (or from --from) towards the start
+  -c, --count        print the number of matches instead
+  -m, --max N        stop after N matches
+Exit status: 0 if something matched, 1 if nothing did, 2 for bad arguments.
+Numbers are decimal or 0x hex.
+`;
+
+/** Candidate starts scanned per job when listing. */
+const SEGMENT = 1024 * 1024 * 1024;
+/** Hits one job may hand over at most: bounds the output produced between two drains. */
+const JOB_HITS = 1 << 20;
+/** Output queued in the stream before we wait for it to drain. */
+const HIGH_WATER = 4 * 1024 * 1024;
+
+interface SearchArgs {
+  file: string;
+  pattern: SearchPattern;
+  from?: number;
+  backward: boolean;
+  count: boolean;
+  max?: number;
+}
+
+function parseSearchArgs(argv: string[]): SearchArgs | "help" {
+  const { options, positionals } = parseArgs(argv, [
+    { long: "hex", value: true },
+    { long: "text", value: true },
+    { long: "encoding", value: true },
+    { long: "ignore-case", short: "i", value: false },
+    { long: "from", value: true },
+    { long: "backward", value: false },
+    { long: "count", short: "c", value: false },
+    { long: "max", short: "m", value: true },
+    { long: "help", short: "h", value: false },
+  ]);
+  if (options.has("help")) return "help";
+  if (positionals.length !== 1) {
+    throw new UsageError(positionals.length === 0 ? "missing FILE (see hexmap search --help)" : `expected one FILE, got ${positionals.length}`);
+  }
+  const hex = options.get("hex");
+  const text = options.get("text");
+  if ((hex === undefined) === (text === undefined)) throw new UsageError("give exactly one of --hex PATTERN or --text TEXT");
+  const encoding = options.get("encoding");
+  const ignoreCase = options.has("ignore-case");
+  let spec: PatternSpec;
+  if (typeof hex === "string") {
+    if (encoding !== undefined) throw new UsageError("--encoding applies to --text, not --hex");
+    if (ignoreCase) throw new UsageError("--ignore-case applies to --text, not --hex");
+    spec = { kind: "hex", hex };
+  } else {
+    if (encoding !== undefined && !(TEXT_ENCODINGS as readonly unknown[]).includes(encoding)) {
+      throw new UsageError(`--encoding must be one of ${TEXT_ENCODINGS.join(", ")}, got ${JSON.stringify(encoding)}`);
+    }
+    spec = { kind: "text", text: text as string, encoding: (encoding as TextEncoding | undefined) ?? "utf8", ignoreCase };
+  }
+  let pattern: SearchPattern;
+  try {
+    pattern = compilePattern(spec);
+  } catch (err) {
+    if (err instanceof HexmapError && err.code === "EINVAL") throw new UsageError(err.message);
+    throw err;
+  }
+  const from = options.get("from");
+  const max = options.get("max");
+  return {
+    file: positionals[0]!,
+    pattern,
+    ...(typeof from === "string" ? { from: parseCount(from, "--from") } : {}),
+    backward: options.has("backward"),
+    count: options.has("count"),
+    ...(typeof max === "string" ? { max: parseCount(max, "--max") } : {}),
+  };
+}
+
+class OutputClosed extends Error {}
+
+/** Line output with backpressure; EPIPE (e.g. `| head`) ends the listing quietly. */
+class Lines {
+  private failure: Error | undefined;
+  private readonly onError = (err: Error) => {
+    this.failure ??= err;
+  };
+  constructor(private readonly out: Writable) {
+    out.on("error", this.onError);
+  }
+  write(offsets: readonly number[]): void {
+    if (offsets.length === 0 || this.failure) return;
+    this.out.write(offsets.join("\n") + "\n");
+  }
+  /** Waits until the stream has taken most of what was written. */
+  async drain(): Promise<void> {
+    this.check();
+    if (this.out.writableLength > HIGH_WATER) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.out.off("drain", done);
+          this.out.off("error", done);
+          this.out.off("close", done);
+          resolve();
+        };
+        this.out.on("drain", done);
+        this.out.on("error", done);
+        this.out.on("close", done);
+      });
+    }
+    this.check();
+  }
+  async flush(): Promise<void> {
+    this.check();
+    await new Promise<void>((resolve) => this.out.write("", () => resolve()));
+    this.check();
+  }
+  detach(): void {
+    this.out.off("error", this.onError);
+    this.out.on("error", () => {});
+  }
+  private check(): void {
+    if (!this.failure) return;
+    const code = (this.failure as { code?: string }).code;
+    if (code === "EPIPE" || code === "ERR_STREAM_DESTROYED") throw new OutputClosed();
+    throw new HexmapError("EIO", `Cannot write the output: ${this.failure.message}`, { cause: this.failure });
+  }
+}
+
+/** An out-of-range --from is a bad argument, not an I/O error. */
+function rangeAsUsage(err: unknown): never {
+  if (err instanceof HexmapError && err.code === "ERANGE") throw new UsageError(err.message);
+  throw err;
+}
+
+/** `hexmap search`: resolves to the exit code (usage errors are thrown as UsageError). */
+export async function runSearch(argv: string[], out: Writable = process.stdout): Promise<number> {
+  const args = parseSearchArgs(argv);
+  if (args === "help") {
+    out.write(USAGE);
+    return 0;
+  }
+  const { file, pattern } = args;
+  const m = pattern.bytes.length;
+  const max = args.max ?? Number.MAX_SAFE_INTEGER;
+
+  if (args.count) {
+    // One job over the range, all threads, nothing kept: the count is exact.
+    const request = args.backward
+      ? { pattern, direction: "all" as const, maxHits: 0, ...(args.from !== undefined ? { to: Math.min(args.from + m - 1, sizeOf(file)) } : {}) }
+      : { pattern, direction: "all" as const, maxHits: 0, ...(args.from !== undefined ? { from: args.from } : {}) };
+    const r = await startSearch({ path: file }, request).catch(rangeAsUsage);
+    const n = Math.min(r.total, max);
+    out.write(`${n}\n`);
+    return n > 0 ? 0 : 1;
+  }
+
+  const lines = new Lines(out);
+  let printed = 0;
+  try {
+    if (max === 0) return 1;
+    const size = sizeOf(file);
+    if (args.from !== undefined && args.from > size) {
+      throw new UsageError(`--from ${args.from} is past the end of ${file} (${size} bytes)`);
+    }
+    const lastStart = size - m + 1; // starts are below this
+    if (!args.backward) {
+      let from = args.from ?? 0;
+      while (from < lastStart && printed < max) {
+        const segEnd = Math.min(lastStart, from + SEGMENT);
+        const want = Math.min(max - printed, JOB_HITS);
+        const r = await startSearch(
+          { path: file },
+          { pattern, direction: "all", from, to: segEnd + m - 1, maxHits: want },
+          { onHits: (hits) => lines.write(hits) },
+        ).catch(rangeAsUsage);
+        printed += r.hits.length;
+        await lines.drain();
+        // A full job stops at its last hit; the next one resumes right after it.
+        from = r.hits.length === want && r.total > want ? r.hits[r.hits.length - 1]! + 1 : segEnd;
+      }
+    } else {
+      let end = Math.min(args.from ?? lastStart, lastStart); // starts below `end`
+      let segment = SEGMENT;
+      while (end > 0 && printed < max) {
+        const start = Math.max(0, end - segment);
+        const r = await startSearch(
+          { path: file },
+          { pattern, direction: "all", from: start, to: end + m - 1, maxHits: JOB_HITS },
+        ).catch(rangeAsUsage);
+        if (r.total > r.hits.length) {
+          segment = Math.max(1, Math.floor(segment / 8)); // too many to hold: retry a smaller piece
+          continue;
+        }
+        const take = r.hits.reverse().slice(0, max - printed);
+        lines.write(take);
+        printed += take.length;
+        await lines.drain();
+        end = start;
+      }
+    }
+    await lines.flush();
+  } catch (err) {
+    if (err instanceof OutputClosed) return printed > 0 ? 0 : 1;
+    throw err;
+  } finally {
+    lines.detach();
+  }
+  return printed > 0 ? 0 : 1;
+}
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    throw new HexmapError(e.code === "ENOENT" ? "ENOENT" : "EIO", e.code === "ENOENT" ? `No such file: ${file}` : `Cannot open ${file}: ${e.message}`, {
+      cause: err,
+    });
+  }
+}
