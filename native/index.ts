@@ -49,7 +49,7 @@ export interface NativeJob<T> {
 
 /** Tuning knobs shared by scan jobs; the defaults are what the app uses. */
 export interface ScanTuning {
-  /** Bytes mapped at a time (rounded up to the granularity; grown to hold a chunk). Default 64 MiB. */
+  /** Bytes mapped at a time (rounded up to the granularity; grown to hold a chunk). Default 32 MiB (per thread). */
   windowSize?: number;
   /** Bytes copied out of the window (through the fault guard) and scanned at a time; at most 4 MiB. Default 256 KiB. */
   chunkSize?: number;

@@ -23,7 +23,7 @@
 namespace hexmap {
 namespace {
 
-constexpr uint64_t kDefaultWindow = 64ull << 20;
+constexpr uint64_t kDefaultWindow = 32ull << 20;  // per thread: resident pages stay under threads x 32 MiB
 constexpr uint64_t kDefaultChunk = 256ull << 10;
 constexpr uint64_t kMaxChunk = 4ull << 20;  // the cancel latency bound: one chunk
 

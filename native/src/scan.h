@@ -55,7 +55,7 @@ class ScanSink {
 enum class SearchMode { Forward, Backward, All };
 
 struct ScanGeometry {
-  uint64_t windowSize = 0;  // mapped window; 0 = 64 MiB. Grown to hold a chunk plus the overlap.
+  uint64_t windowSize = 0;  // mapped window; 0 = 32 MiB. Grown to hold a chunk plus the overlap.
   uint64_t chunkSize = 0;   // guarded-copy unit; 0 = 256 KiB
 };
 
