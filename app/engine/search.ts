@@ -111,6 +111,33 @@ function scanner(source: NativeSource, name: string): NativeSource & NativeScann
   }
 }
 
+/**
+ * A handler that throws must not become an uncaught exception in the addon's callback: the
+ * first error cancels the job, later calls are skipped, and the job's promise rejects with it.
+ */
+class CallbackGuard {
+  job: { cancel(): void } | undefined;
+  private error: { value: unknown } | undefined;
+  wrap<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      if (this.error) return;
+      try {
+        fn(...args);
+      } catch (err) {
+        this.error = { value: err };
+        this.job?.cancel();
+      }
+    };
+  }
+  rethrow(): void {
+    if (this.error) throw this.error.value;
+  }
+  /** The handler's own error passes through unconverted. */
+  isOwn(err: unknown): boolean {
+    return this.error !== undefined && this.error.value === err;
+  }
+}
+
 function isPatternSpec(p: SearchPattern | PatternSpec): p is PatternSpec {
   return typeof p === "object" && p !== null && "kind" in p;
 }
@@ -140,6 +167,7 @@ export async function startSearch(target: ScanTarget, request: SearchRequest, ha
 
   const opened = openTarget(target, handlers.native);
   const kept: number[] = [];
+  const callbacks = new CallbackGuard();
   try {
     const job = opened.source.search({
       pattern: pattern.bytes,
@@ -151,23 +179,26 @@ export async function startSearch(target: ScanTarget, request: SearchRequest, ha
       ...(request.threads !== undefined ? { threads: request.threads } : {}),
       ...(request.windowSize !== undefined ? { windowSize: request.windowSize } : {}),
       ...(request.chunkSize !== undefined ? { chunkSize: request.chunkSize } : {}),
-      ...(handlers.onProgress ? { onProgress: handlers.onProgress } : {}),
-      onHits: (batch: Float64Array) => {
+      ...(handlers.onProgress ? { onProgress: callbacks.wrap(handlers.onProgress) } : {}),
+      onHits: callbacks.wrap((batch: Float64Array) => {
         const hits = Array.from(batch);
         for (const h of hits) kept.push(h);
         handlers.onHits?.(hits);
-      },
+      }),
     });
+    callbacks.job = job;
     const cancel = () => job.cancel();
     signal?.addEventListener("abort", cancel, { once: true });
     try {
       const r = await job.promise;
+      callbacks.rethrow();
       const hits = direction === "all" ? kept : r.hit >= 0 ? [r.hit] : [];
       return { hits, total: direction === "all" ? r.total : hits.length, canceled: r.canceled, scanned: r.scanned, pattern };
     } finally {
       signal?.removeEventListener("abort", cancel);
     }
   } catch (err) {
+    if (callbacks.isOwn(err)) throw err;
     throw toHexmapError(err, { path: opened.name, op: "search" });
   } finally {
     opened.release();
@@ -210,6 +241,7 @@ export async function countNewlines(target: ScanTarget, request: NewlineRequest 
   }
   if (handlers.signal?.aborted) return { newlines: 0, canceled: true, scanned: 0 };
   const opened = openTarget(target, handlers.native);
+  const callbacks = new CallbackGuard();
   try {
     const job = opened.source.countLines({
       ...(from !== undefined ? { from } : {}),
@@ -220,18 +252,21 @@ export async function countNewlines(target: ScanTarget, request: NewlineRequest 
       ...(request.threads !== undefined ? { threads: request.threads } : {}),
       ...(request.windowSize !== undefined ? { windowSize: request.windowSize } : {}),
       ...(request.chunkSize !== undefined ? { chunkSize: request.chunkSize } : {}),
-      ...(handlers.onProgress ? { onProgress: handlers.onProgress } : {}),
-      ...(handlers.onSamples ? { onSamples: handlers.onSamples } : {}),
+      ...(handlers.onProgress ? { onProgress: callbacks.wrap(handlers.onProgress) } : {}),
+      ...(handlers.onSamples ? { onSamples: callbacks.wrap(handlers.onSamples) } : {}),
     });
+    callbacks.job = job;
     const cancel = () => job.cancel();
     handlers.signal?.addEventListener("abort", cancel, { once: true });
     try {
       const r = await job.promise;
+      callbacks.rethrow();
       return { newlines: r.newlines, canceled: r.canceled, scanned: r.scanned, ...(r.samples ? { samples: r.samples } : {}) };
     } finally {
       handlers.signal?.removeEventListener("abort", cancel);
     }
   } catch (err) {
+    if (callbacks.isOwn(err)) throw err;
     throw toHexmapError(err, { path: opened.name, op: "count lines in" });
   } finally {
     opened.release();

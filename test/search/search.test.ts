@@ -144,6 +144,22 @@ describe("startSearch vs the reference", () => {
     await code(countNewlines({ path: file }, { encoding: "utf32" as never }), "EINVAL");
   });
 
+  test("a handler that throws cancels the job and rejects with its error", async () => {
+    const file = makeFile(Buffer.from("ab".repeat(50000)), "throws.txt");
+    const boom = new Error("handler failed");
+    let calls = 0;
+    await assert.rejects(
+      startSearch({ path: file }, { pattern: { kind: "text", text: "ab" }, direction: "all", maxHits: 1e9 }, {
+        onHits: () => {
+          calls++;
+          throw boom;
+        },
+      }),
+      (e: unknown) => e === boom,
+    );
+    assert.equal(calls, 1);
+  });
+
   test(
     "a file truncated during the search rejects with EIO",
     { skip: process.platform === "win32" ? "Windows refuses to truncate a mapped file" : false },
