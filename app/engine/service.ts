@@ -13,13 +13,15 @@
 // HexmapError code (EINTERNAL for bugs). It never rejects.
 
 import * as fs from "node:fs";
-import { Document } from "./document";
+import { EditableFile, isEditable } from "./edit-service";
+import { Editor } from "./editor";
 import { HexmapError, toHexmapError } from "./errors";
 import {
   parseRequest,
   type DocumentInfo,
   type DocumentKind,
   type Event,
+  type JobOp,
   type ProtocolError,
   type Reply,
   type Request,
@@ -41,7 +43,7 @@ export interface ServiceDocument {
 export type DocumentOpener = (path: string, options: { readOnly?: boolean }) => ServiceDocument;
 
 export interface DocumentPoolOptions {
-  /** Opens a document; default Document.openFile. */
+  /** Opens a document; default EditableFile.open (an Editor over a read-only Document). */
   openDocument?: DocumentOpener;
   /** Size poll interval in ms; 0 turns polling off. Default 1000. */
   pollIntervalMs?: number;
@@ -77,7 +79,7 @@ export class DocumentPool {
   private disposed = false;
 
   constructor(options: DocumentPoolOptions = {}) {
-    this.openDocument = options.openDocument ?? ((path, opts) => Document.openFile(path, opts));
+    this.openDocument = options.openDocument ?? ((path, opts) => EditableFile.open(path, opts));
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.watch = options.watch ?? true;
   }
@@ -119,8 +121,25 @@ export class DocumentPool {
 
   info(docId: string): DocumentInfo {
     const d = this.get(docId);
-    return { docId, kind: d.kind, name: d.name, size: d.size, readOnly: d.readOnly, generation: d.generation };
+    const info: DocumentInfo = { docId, kind: d.kind, name: d.name, size: d.size, readOnly: d.readOnly, generation: d.generation };
+    if (isEditable(d)) {
+      const { docId: _id, generation: _g, size: _s, ...state } = d.state(docId);
+      Object.assign(info, state);
+      if (d.readOnlyReason) info.readOnlyReason = d.readOnlyReason;
+    }
+    return info;
   }
+
+  /** Tells every holder of an editable document its new editing state (`document-changed`). */
+  emitChanged(docId: string): void {
+    const entry = this.entries.get(docId);
+    if (!entry || !isEditable(entry.doc)) return;
+    const event: Event = { event: "document-changed", readOnly: entry.doc.readOnly, ...entry.doc.state(docId) };
+    this.emit(entry, event);
+    // Our own save changed the file's mtime: take it as the new reference so it is not reported.
+    if (entry.doc.kind === "file") this.statEntry(entry, false);
+  }
+
 
   /** Adds a holder to an open document. EBADDOC if it is not open. */
   acquire(docId: string, holder: DocumentHolder): void {
@@ -221,7 +240,11 @@ export class DocumentPool {
       if (err) return; // renamed or deleted: the open handle still reads the old file
       const before = entry.mtimeMs;
       entry.mtimeMs = st.mtimeMs;
-      if (report && before !== null && st.mtimeMs !== before && st.size === entry.doc.size) {
+      // An editable document knows its own saves: only a change it did not make is reported.
+      const foreign = !isEditable(entry.doc) || entry.doc.changedOnDisk();
+      if (report && foreign && before !== null && st.mtimeMs !== before && st.size === entry.doc.size) {
+        // A clean document takes the file as it is now as its new reference (no ECHANGED later).
+        if (isEditable(entry.doc)) entry.doc.adoptDiskState();
         this.emit(entry, {
           event: "file-changed",
           docId: entry.docId,
@@ -273,6 +296,9 @@ export class Service implements DocumentHolder {
   private readonly listeners = new Set<(event: Event) => void>();
   private readonly onOpened: ServiceOptions["onOpened"];
   private disposed = false;
+  /** Running jobs of this client (save, save-as, recover), for `cancel`. */
+  private readonly jobs = new Map<string, AbortController>();
+  private nextJob = 1;
 
   constructor(options: ServiceOptions = {}) {
     this.ownsPool = !options.pool;
@@ -343,6 +369,7 @@ export class Service implements DocumentHolder {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    for (const ac of this.jobs.values()) ac.abort();
     for (const docId of this.allowed) this.pool.release(docId, this);
     this.allowed.clear();
     this.listeners.clear();
@@ -355,6 +382,104 @@ export class Service implements DocumentHolder {
       throw new HexmapError("EBADDOC", `No open document ${docId}`);
     }
     return this.pool.get(docId);
+  }
+
+  /** An open document of this client that can be edited; ENOTSUP for other kinds. */
+  private editable(docId: string): EditableFile {
+    const doc = this.doc(docId);
+    if (!isEditable(doc)) throw new HexmapError("ENOTSUP", `Editing is not supported for ${doc.name}`);
+    return doc;
+  }
+
+  /** Tells every holder after this reply went out (the requester learns the state from its reply first). */
+  private changed(docId: string): void {
+    setImmediate(() => this.pool.emitChanged(docId));
+  }
+
+  /** Runs `work` as a job of this client: progress events, cancel by jobId; settles with its result. */
+  private async job<T>(docId: string, op: JobOp, work: (progress: (done: number, total: number) => void, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const jobId = `j${this.nextJob++}`;
+    const ac = new AbortController();
+    this.jobs.set(jobId, ac);
+    let last = 0;
+    const progress = (done: number, total: number) => {
+      const now = Date.now();
+      if (done < total && now - last < 50) return; // at most ~20 events a second
+      last = now;
+      this.deliver({ event: "job-progress", jobId, docId, op, done, total });
+    };
+    this.deliver({ event: "job-progress", jobId, docId, op, done: 0, total: 0 });
+    try {
+      return await work(progress, ac.signal);
+    } finally {
+      this.jobs.delete(jobId);
+    }
+  }
+
+  private async dispatchEdit(req: Request): Promise<ResultMap[Request["type"]]> {
+    switch (req.type) {
+      case "edit": {
+        const r = this.editable(req.docId).edit(req.docId, req.offset, req.bytes, req.group);
+        this.changed(req.docId);
+        return r;
+      }
+      case "fill": {
+        const r = this.editable(req.docId).fill(req.docId, req.offset, req.length, req.byte);
+        this.changed(req.docId);
+        return r;
+      }
+      case "undo":
+      case "redo": {
+        const r = this.editable(req.docId).undoRedo(req.docId, req.type);
+        if (r.changed) this.changed(req.docId);
+        return r;
+      }
+      case "save": {
+        const doc = this.editable(req.docId);
+        try {
+          const res = await this.job(req.docId, "save", (progress, signal) =>
+            doc.save(req.force === true, (p) => progress(p.done, p.total), signal),
+          );
+          return { ...doc.state(req.docId), records: res.records, bytesWritten: res.bytes, durationMs: res.durationMs };
+        } finally {
+          this.changed(req.docId);
+        }
+      }
+      case "save-as": {
+        const doc = this.editable(req.docId);
+        const res = await this.job(req.docId, "save-as", (progress, signal) => doc.saveAs(req.path, progress, signal));
+        return { docId: req.docId, path: res.path, bytesWritten: res.bytes, durationMs: res.durationMs };
+      }
+      case "revert":
+      case "reload": {
+        const doc = this.editable(req.docId);
+        if (req.type === "revert") doc.revert();
+        else doc.reload();
+        this.changed(req.docId);
+        return this.pool.info(req.docId);
+      }
+      case "recover": {
+        if (req.docId !== undefined) {
+          const doc = this.editable(req.docId);
+          const docId = req.docId;
+          try {
+            const r = await this.job(docId, "recover", () => doc.recover(req.direction));
+            return { action: r.action, records: r.records, bytesWritten: r.bytes, info: this.pool.info(docId) };
+          } finally {
+            this.changed(docId);
+          }
+        }
+        const r = await Editor.recover(req.path!, req.direction);
+        return { action: r.action, records: r.records, bytesWritten: r.bytes };
+      }
+      case "cancel": {
+        const ac = this.jobs.get(req.jobId);
+        ac?.abort();
+        return { jobId: req.jobId, canceled: ac !== undefined };
+      }
+      default:
+        throw new HexmapError("EINTERNAL", `No handler for ${req.type}`);
+    }
   }
 
   private async dispatch(req: Request): Promise<ResultMap[Request["type"]]> {
@@ -380,6 +505,9 @@ export class Service implements DocumentHolder {
         // the client, which gets a size-changed with a newer generation, drops it.
         const generation = doc.generation;
         const bytes = ownedBytes(await doc.read(req.offset, req.length));
+        if (isEditable(doc) && doc.generation === generation) {
+          return { docId: req.docId, offset: req.offset, bytes, generation, size: doc.size, ...doc.editedSpan(req.offset, bytes.length) };
+        }
         return { docId: req.docId, offset: req.offset, bytes, generation, size: doc.size };
       }
       case "close":
@@ -387,6 +515,8 @@ export class Service implements DocumentHolder {
         this.allowed.delete(req.docId);
         this.pool.release(req.docId, this);
         return { docId: req.docId };
+      default:
+        return this.dispatchEdit(req);
     }
   }
 }

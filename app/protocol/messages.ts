@@ -13,6 +13,18 @@ export const MAX_READ_LENGTH = 16 * 1024 * 1024;
 /** Largest write/edit payload in one request. */
 export const MAX_EDIT_LENGTH = 16 * 1024 * 1024;
 
+/** Largest range one `fill` request may set (the overlay holds it in memory until saved). */
+export const MAX_FILL_LENGTH = 64 * 1024 * 1024;
+/**
+ * A read reply lists at most this many edited runs (`edited`); beyond that it sends `editedMask`
+ * (reads up to MAX_EDITED_MASK_READ) or marks the list `editedTruncated` (read smaller spans).
+ * Both keep a binary frame's JSON header well under the codec's MAX_BINARY_HEADER.
+ */
+export const MAX_EDITED_RANGES = 2048;
+export const MAX_EDITED_MASK_READ = 256 * 1024;
+/** undo/redo replies carry the changed range's new bytes when it is at most this long. */
+export const MAX_UNDO_BYTES_IN_REPLY = 64 * 1024;
+
 const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const docId = z.string().regex(/^d[0-9]{1,9}$/, "not a document id");
 const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -52,6 +64,29 @@ export interface DocumentInfo {
   readOnly: boolean;
   /** Bumps on every change (edit, undo, save, size change on disk). Pages are tagged with it. */
   generation: number;
+  // ---- editing (absent = false / 0: a document kind that cannot be edited) ----
+  /** Differs from the file on disk (unsaved edits). */
+  dirty?: boolean;
+  /** Undo steps between now and the last save/open. */
+  editCount?: number;
+  canUndo?: boolean;
+  canRedo?: boolean;
+  /** An interrupted save's journal sits next to the file: offer roll forward / roll back (`recover`). */
+  hasJournal?: boolean;
+  /** Why a document the user asked to edit was opened read-only (e.g. no write permission). */
+  readOnlyReason?: string;
+}
+
+/** A document's editing state: edit/fill/undo/redo/save replies and `document-changed` carry it. */
+export interface EditState {
+  docId: string;
+  generation: number;
+  size: number;
+  dirty: boolean;
+  editCount: number;
+  canUndo: boolean;
+  canRedo: boolean;
+  hasJournal: boolean;
 }
 
 // ---- Requests ---------------------------------------------------------------------------------
@@ -85,6 +120,61 @@ export const ReadRequest = z.strictObject({
 });
 export const CloseRequest = z.strictObject({ id: reqId, type: z.literal("close"), docId });
 
+// ---- Editing (overwrite mode: the file never changes size) --------------------------------------
+
+/** Typing coalesces into one undo step while consecutive edits pass the same group key. */
+const group = z.union([z.string().max(64), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)]);
+/**
+ * Edit bytes travel as a Uint8Array: a binary frame on the WebSocket (codec "bytes" field),
+ * structured clone over Electron IPC. Never an array of numbers or base64.
+ */
+const editBytes = z
+  .instanceof(Uint8Array, { message: "bytes must be a Uint8Array" })
+  .refine((b) => b.length >= 1 && b.length <= MAX_EDIT_LENGTH, { message: `bytes must hold 1 to ${MAX_EDIT_LENGTH} bytes` });
+export const EditRequest = z.strictObject({ id: reqId, type: z.literal("edit"), docId, offset, bytes: editBytes, group: group.optional() });
+export const FillRequest = z.strictObject({
+  id: reqId,
+  type: z.literal("fill"),
+  docId,
+  offset,
+  length: z.number().int().positive().max(MAX_FILL_LENGTH),
+  byte: z.number().int().min(0).max(255),
+});
+export const UndoRequest = z.strictObject({ id: reqId, type: z.literal("undo"), docId });
+export const RedoRequest = z.strictObject({ id: reqId, type: z.literal("redo"), docId });
+/** A job: `job-progress` events while it runs, the reply when it ends. ECHANGED: changed on disk (retry with force). */
+export const SaveRequest = z.strictObject({ id: reqId, type: z.literal("save"), docId, force: z.boolean().optional() });
+/** Streamed copy with the edits applied, to a new path (temp file + rename); a job, cancellable. */
+export const SaveAsRequest = z.strictObject({ id: reqId, type: z.literal("save-as"), docId, path: z.string().min(1).max(32767) });
+/** Drops every pending edit and the undo history. */
+export const RevertRequest = z.strictObject({ id: reqId, type: z.literal("revert"), docId });
+/** Drops every pending edit and re-opens the file as it is on disk now (after an outside change). */
+export const ReloadRequest = z.strictObject({ id: reqId, type: z.literal("reload"), docId });
+/** Finishes (forward) or undoes (back) an interrupted save found by its journal, of an open document or a path. */
+export const RecoverRequest = z
+  .strictObject({
+    id: reqId,
+    type: z.literal("recover"),
+    docId: docId.optional(),
+    path: z.string().min(1).max(32767).optional(),
+    direction: z.enum(["forward", "back"]),
+  })
+  .refine((r) => (r.docId === undefined) !== (r.path === undefined), { message: "recover needs exactly one of docId and path" });
+/** Cancels a running job (save before its journal is durable, save-as). */
+export const CancelRequest = z.strictObject({ id: reqId, type: z.literal("cancel"), jobId: z.string().regex(/^j[0-9]{1,12}$/, "not a job id") });
+
+// ---- Shared memory (named sections; edits apply immediately, see app/engine/shm-service.ts) ------
+
+/** Largest section `create-shm` makes (POSIX: a tmpfs file; Windows: committed against the page file). */
+export const MAX_SHM_CREATE_SIZE = 16 * 1024 ** 3;
+/** `watch`: at most this many ranges, of at most this many bytes together, per client. */
+export const MAX_WATCH_RANGES = 64;
+export const MAX_WATCH_BYTES = 1024 * 1024;
+/** A `bytes-changed` event lists at most this many ranges (nearby ones are merged beyond it). */
+export const MAX_BYTES_CHANGED_RANGES = 256;
+export const MIN_WATCH_INTERVAL_MS = 10;
+export const MAX_WATCH_INTERVAL_MS = 60_000;
+
 export const Request = z.discriminatedUnion("type", [
   OpenRequest,
   OpenDroppedRequest,
@@ -92,6 +182,16 @@ export const Request = z.discriminatedUnion("type", [
   InfoRequest,
   ReadRequest,
   CloseRequest,
+  EditRequest,
+  FillRequest,
+  UndoRequest,
+  RedoRequest,
+  SaveRequest,
+  SaveAsRequest,
+  RevertRequest,
+  ReloadRequest,
+  RecoverRequest,
+  CancelRequest,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
@@ -108,6 +208,41 @@ export interface ReadResult {
   /** Generation the bytes belong to. */
   generation: number;
   size: number;
+  /**
+   * Bytes with a pending (unsaved) edit, as [start, end) pairs relative to `offset`, flattened:
+   * [s0, e0, s1, e1, …]. Empty when none (or when `editedMask` is sent instead).
+   */
+  edited?: number[];
+  /** Past MAX_EDITED_RANGES runs: a bit per byte (bit i%8 of byte i>>3 = byte i edited), base64. */
+  editedMask?: string;
+  /** `edited` lists only the first runs: read smaller spans for the rest. */
+  editedTruncated?: boolean;
+}
+
+export interface EditResult extends EditState {
+  /** The range the request changed. */
+  start: number;
+  end: number;
+}
+
+export interface UndoResult extends EditState {
+  /** The range the undo/redo changed, or null when there was nothing to undo/redo. */
+  changed: { start: number; end: number } | null;
+  /** The changed range's bytes now, when it is at most MAX_UNDO_BYTES_IN_REPLY long. */
+  bytes?: Uint8Array;
+  /** Edited runs inside the changed range now, relative to `changed.start` (as ReadResult.edited). */
+  edited?: number[];
+}
+
+export interface SaveResult extends EditState {
+  records: number;
+  bytesWritten: number;
+  durationMs: number;
+}
+
+export interface ByteRange {
+  offset: number;
+  length: number;
 }
 
 export interface ResultMap {
@@ -117,6 +252,16 @@ export interface ResultMap {
   info: DocumentInfo;
   read: ReadResult;
   close: { docId: string };
+  edit: EditResult;
+  fill: EditResult;
+  undo: UndoResult;
+  redo: UndoResult;
+  save: SaveResult;
+  "save-as": { docId: string; path: string; bytesWritten: number; durationMs: number };
+  revert: DocumentInfo;
+  reload: DocumentInfo;
+  recover: { action: "none" | "discarded-invalid" | "rolled-forward" | "rolled-back"; records: number; bytesWritten: number; info?: DocumentInfo };
+  cancel: { jobId: string; canceled: boolean };
 }
 
 /**
@@ -137,8 +282,13 @@ export type Event =
    * The host opened a document for this client without a request from it: File ▸ Open dialog,
    * a file on the command line, a second launch, a recent file. The client may now address it.
    */
-  | { event: "document-opened"; docId: string; info: DocumentInfo; reason: string };
+  | { event: "document-opened"; docId: string; info: DocumentInfo; reason: string }
+  /** Edit, undo, redo, save, revert, reload or recovery changed a document: sent to every client holding it. */
+  | ({ event: "document-changed"; readOnly: boolean } & EditState)
+  /** Progress of a job this client started (save, save-as, recover). */
+  | { event: "job-progress"; jobId: string; docId: string; op: JobOp; done: number; total: number };
 export type EventName = Event["event"];
+export type JobOp = "save" | "save-as" | "recover";
 
 /** Anything a host sends to a client. */
 export type ServerMessage = Reply | Event;

@@ -9,9 +9,9 @@ import type { Duplex } from "node:stream";
 import * as os from "node:os";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import { DocumentPool, Service, type DocumentHolder, type DocumentPoolOptions } from "../engine/service";
-import { decodeMessage, encodeMessage } from "../protocol/codec";
+import { decodeMessage, encodeMessage, MAX_BINARY_HEADER } from "../protocol/codec";
 import { TOKEN_PARAM, WS_PATH } from "../protocol/channels";
-import { MAX_READ_LENGTH, type DocumentInfo, type Reply } from "../protocol/messages";
+import { MAX_EDIT_LENGTH, MAX_READ_LENGTH, type DocumentInfo, type Reply } from "../protocol/messages";
 import {
   allowedHosts,
   contentSecurityPolicy,
@@ -25,8 +25,8 @@ import {
 } from "./guard";
 import { contentType, resolveStatic } from "./static-files";
 
-/** Largest inbound WebSocket message (requests are small; reads come back, not in). */
-export const MAX_INBOUND_MESSAGE = 1024 * 1024;
+/** Largest inbound WebSocket message: an `edit` of MAX_EDIT_LENGTH bytes plus its binary frame header. */
+export const MAX_INBOUND_MESSAGE = MAX_EDIT_LENGTH + MAX_BINARY_HEADER + 4;
 /** Requests one connection may have in flight; more are answered EBUSY at once. */
 export const MAX_IN_FLIGHT = 64;
 /**
