@@ -70,6 +70,13 @@ bool SourceSize(Source* src, uint64_t* size, OsError* err);
 bool MapView(Source* src, uint64_t offset, size_t length, bool writable, View* out, OsError* err);
 void UnmapView(View* view);
 
+// Access-pattern hint for a mapped view. Views start as Random (the grid reads scattered pages;
+// read-ahead would turn each cold 4 KiB read into megabytes); scans switch their windows to
+// Sequential so a cold file streams at disk speed. POSIX: madvise; Win32: a no-op (the cache
+// manager's read-ahead follows the access pattern by itself).
+enum class AccessHint { Random, Sequential };
+void AdviseView(View* view, AccessHint hint);
+
 // Writes dirty pages of [at, at+length) of the view to the file: FlushViewOfFile / msync(MS_SYNC).
 bool FlushView(View* view, size_t at, size_t length, OsError* err);
 // Flushes the file's buffers to the device: FlushFileBuffers / fsync. No-op for sections.

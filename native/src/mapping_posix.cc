@@ -308,6 +308,11 @@ bool MapView(Source* src, uint64_t offset, size_t length, bool writable, View* o
   return true;
 }
 
+void AdviseView(View* view, AccessHint hint) {
+  if (!view->base || !view->length) return;
+  (void)::madvise(view->base, view->length, hint == AccessHint::Sequential ? MADV_SEQUENTIAL : MADV_RANDOM);
+}
+
 void UnmapView(View* view) {
   if (view->base && view->length) (void)::munmap(view->base, view->length);
   view->base = nullptr;

@@ -543,6 +543,10 @@ bool MapView(Source* src, uint64_t offset, size_t length, bool writable, View* o
   return true;
 }
 
+void AdviseView(View*, AccessHint) {
+  // Nothing to do: Windows has no per-view read-ahead switch for mapped files (see mapping.h).
+}
+
 void UnmapView(View* view) {
   if (view->base) (void)UnmapViewOfFile(view->base);
   view->base = nullptr;

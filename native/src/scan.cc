@@ -313,6 +313,7 @@ class WindowReader {
       }
       uint64_t stop = std::min(end_, std::max(start + window_, offset + length));
       if (!MapView(src_, start, static_cast<size_t>(stop - start), false, &view_, err)) return nullptr;
+      AdviseView(&view_, AccessHint::Sequential);
       mapped_ = true;
     }
     const uint8_t* from = view_.base + (offset - view_.offset);
