@@ -237,21 +237,29 @@ export function loadNative(): NativeAddon {
     // dist/native/index.js or native/index.ts: the addon's folder is <repo>/native either way.
     const nativeDir = findNativeDir(__dirname);
     const nodeGypBuild = require("node-gyp-build") as (dir: string) => unknown;
-    cached = nodeGypBuild(nativeDir) as NativeAddon;
+    try {
+      cached = nodeGypBuild(nativeDir) as NativeAddon;
+    } catch (err) {
+      // node-gyp-build prefers build/Release over prebuilds/. In a tree shared between hosts (a
+      // Linux build beside the mingw win32 prebuild) that binary is for another OS ("not a valid
+      // Win32 application"): fall back to this platform's prebuild.
+      const prebuild = path.join(nativeDir, "prebuilds", `${process.platform}-${process.arch}`, "hexmap.node");
+      if (!require("node:fs").existsSync(prebuild)) throw err;
+      cached = require(prebuild) as NativeAddon;
+    }
   }
   return cached;
 }
 
 function findNativeDir(from: string): string {
-  // Walk up to the folder holding package.json, then into native/.
-  let dir = from;
+  // Walk up to the folder whose native/ holds binding.gyp (a source checkout) or a built addon (a
+  // package). Inside a packaged Electron app the .node files are unpacked beside app.asar.
+  const fs = require("node:fs") as typeof import("node:fs");
+  let dir = from.replace(/app\.asar(?=[\\/]|$)/, "app.asar.unpacked");
   for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, "native", "binding.gyp");
-    try {
-      require("node:fs").accessSync(candidate);
-      return path.join(dir, "native");
-    } catch {
-      /* keep walking */
+    const native = path.join(dir, "native");
+    if (["binding.gyp", "prebuilds", path.join("build", "Release")].some((p) => fs.existsSync(path.join(native, p)))) {
+      return native;
     }
     dir = path.dirname(dir);
   }
