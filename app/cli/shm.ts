@@ -183,7 +183,7 @@ function openForWrite(args: ShmWriteArgs): Document {
     return checkedName(() => openSharedMemoryDocument(args.name, { create: size }));
   } catch (err) {
     // It exists with another size: fine when the user did not ask for a size.
-    const exists = err instanceof HexmapError && err.code === "EINVAL" && /already exists/.test(err.message);
+    const exists = err instanceof HexmapError && err.code === "EEXIST";
     if (!exists || args.size !== undefined) throw err;
     return openSharedMemoryDocument(args.name, { readOnly: false });
   }

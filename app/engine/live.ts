@@ -310,6 +310,8 @@ export class ShmEditLog {
   private readonly redoStack: LogEntry[] = [];
   private held = 0;
   private gen = 0;
+  /** Group key of the last write (undefined after undo/redo or an ungrouped write). */
+  private lastGroup: string | number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(doc: Document, options: ShmEditLogOptions = {}) {
@@ -323,13 +325,20 @@ export class ShmEditLog {
   get canRedo(): boolean {
     return this.redoStack.length > 0;
   }
+  /** Undo steps held now. */
+  get depth(): number {
+    return this.undoStack.length;
+  }
   /** Bumps on every write, undo and redo. */
   get generation(): number {
     return this.gen;
   }
 
-  /** Writes `bytes` at `offset` now, remembering the bytes it replaces. */
-  write(offset: number, bytes: Uint8Array): Promise<AppliedEdit> {
+  /**
+   * Writes `bytes` at `offset` now, remembering the bytes it replaces. Consecutive writes with the
+   * same `group` key that touch or overlap the previous one become one undo step (typing).
+   */
+  write(offset: number, bytes: Uint8Array, options: { group?: string | number } = {}): Promise<AppliedEdit> {
     return this.serial(async () => {
       checkOffset(offset, "offset");
       if (!(bytes instanceof Uint8Array)) throw new HexmapError("EINVAL", "bytes must be a Uint8Array");
@@ -339,8 +348,24 @@ export class ShmEditLog {
       const after = Buffer.from(bytes);
       const before = await this.doc.read(offset, after.length);
       await writeShm(this.doc, offset, after);
-      this.redoStack.length = 0;
-      this.push({ offset, before, after });
+      const last = this.undoStack[this.undoStack.length - 1];
+      const group = options.group;
+      if (
+        group !== undefined &&
+        group === this.lastGroup &&
+        last &&
+        this.redoStack.length === 0 &&
+        offset <= last.offset + last.after.length &&
+        offset + after.length >= last.offset
+      ) {
+        this.undoStack.pop();
+        this.held -= last.before.length + last.after.length;
+        this.push(mergeEntries(last, { offset, before, after }));
+      } else {
+        this.redoStack.length = 0;
+        this.push({ offset, before, after });
+      }
+      this.lastGroup = group;
       return { offset, length: after.length, generation: ++this.gen };
     });
   }
@@ -350,6 +375,7 @@ export class ShmEditLog {
     return this.serial(async () => {
       const entry = this.undoStack[this.undoStack.length - 1];
       if (!entry) return null;
+      this.lastGroup = undefined;
       await writeShm(this.doc, entry.offset, entry.before);
       this.undoStack.pop();
       this.held -= entry.before.length + entry.after.length;
@@ -362,6 +388,7 @@ export class ShmEditLog {
     return this.serial(async () => {
       const entry = this.redoStack[this.redoStack.length - 1];
       if (!entry) return null;
+      this.lastGroup = undefined;
       await writeShm(this.doc, entry.offset, entry.after);
       this.redoStack.pop();
       this.push(entry);
@@ -383,4 +410,17 @@ export class ShmEditLog {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** One undo step covering two touching or overlapping ones: the older `before`, the newer `after`. */
+function mergeEntries(older: LogEntry, newer: LogEntry): LogEntry {
+  const start = Math.min(older.offset, newer.offset);
+  const end = Math.max(older.offset + older.after.length, newer.offset + newer.after.length);
+  const before = Buffer.alloc(end - start);
+  newer.before.copy(before, newer.offset - start);
+  older.before.copy(before, older.offset - start);
+  const after = Buffer.alloc(end - start);
+  older.after.copy(after, older.offset - start);
+  newer.after.copy(after, newer.offset - start);
+  return { offset: start, before, after };
 }

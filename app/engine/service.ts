@@ -14,6 +14,7 @@
 
 import * as fs from "node:fs";
 import { EditableFile, isEditable } from "./edit-service";
+import { LiveSharedMemory, isLiveSharedMemory } from "./shm-service";
 import { Editor } from "./editor";
 import { HexmapError, toHexmapError } from "./errors";
 import {
@@ -127,19 +128,39 @@ export class DocumentPool {
       Object.assign(info, state);
       if (d.readOnlyReason) info.readOnlyReason = d.readOnlyReason;
     }
+    if (isLiveSharedMemory(d)) {
+      const { docId: _id, generation: _g, size: _s, ...state } = d.state(docId);
+      Object.assign(info, state);
+    }
     return info;
   }
 
   /** Tells every holder of an editable document its new editing state (`document-changed`). */
   emitChanged(docId: string): void {
     const entry = this.entries.get(docId);
-    if (!entry || !isEditable(entry.doc)) return;
+    if (!entry || !(isEditable(entry.doc) || isLiveSharedMemory(entry.doc))) return;
     const event: Event = { event: "document-changed", readOnly: entry.doc.readOnly, ...entry.doc.state(docId) };
     this.emit(entry, event);
     // Our own save changed the file's mtime: take it as the new reference so it is not reported.
     if (entry.doc.kind === "file") this.statEntry(entry, false);
   }
 
+
+  /**
+   * Opens (`create`: creates, or opens at that size) a named shared-memory section for `holder`:
+   * a live document, never watched through the file system. Throws HexmapError (ENOENT, EEXIST…).
+   */
+  openShm(name: string, options: { readOnly?: boolean; create?: number }, holder: DocumentHolder): { docId: string; created: boolean } {
+    if (this.disposed) throw new HexmapError("EBADDOC", "Hexmap is shutting down");
+    const live = LiveSharedMemory.open(name, options);
+    const docId = `d${this.nextId++}`;
+    const entry: Entry = { docId, doc: live, path: name, holders: new Set([holder]), watcher: null, watchTimer: null, mtimeMs: null, statting: false };
+    this.entries.set(docId, entry);
+    live.onBytesChanged((ranges, generation) => {
+      if (this.entries.get(docId) === entry) this.emit(entry, { event: "bytes-changed", docId, ranges, generation });
+    });
+    return { docId, created: live.created };
+  }
 
   /** Adds a holder to an open document. EBADDOC if it is not open. */
   acquire(docId: string, holder: DocumentHolder): void {
@@ -152,6 +173,7 @@ export class DocumentPool {
   release(docId: string, holder: DocumentHolder): void {
     const entry = this.entries.get(docId);
     if (!entry || !entry.holders.delete(holder)) return;
+    if (isLiveSharedMemory(entry.doc)) entry.doc.unwatch(holder);
     if (entry.holders.size === 0) this.closeEntry(entry);
   }
 
@@ -416,7 +438,59 @@ export class Service implements DocumentHolder {
     }
   }
 
+  // ---- shared memory: live documents whose edits apply at once --------------------------------
+
+  /** An open shared-memory document of this client; ENOTSUP for files. */
+  private live(docId: string): LiveSharedMemory {
+    const doc = this.doc(docId);
+    if (!isLiveSharedMemory(doc)) throw new HexmapError("ENOTSUP", `${doc.name} is not shared memory: only shared-memory documents are watched live`);
+    return doc;
+  }
+
+  /** The shared-memory document an editing request addresses, if it does. */
+  private liveTarget(req: Request): LiveSharedMemory | null {
+    const docId = (req as { docId?: unknown }).docId;
+    if (typeof docId !== "string") return null;
+    const doc = this.doc(docId);
+    return isLiveSharedMemory(doc) ? doc : null;
+  }
+
+  /** edit/fill/undo/redo write into the section now (undoable); there is nothing to save or revert. */
+  private async dispatchLiveEdit(live: LiveSharedMemory, req: Request): Promise<ResultMap[Request["type"]]> {
+    switch (req.type) {
+      case "edit": {
+        const r = await live.edit(req.docId, req.offset, req.bytes, req.group);
+        this.changed(req.docId);
+        return r;
+      }
+      case "fill": {
+        const r = await live.fill(req.docId, req.offset, req.length, req.byte);
+        this.changed(req.docId);
+        return r;
+      }
+      case "undo":
+      case "redo": {
+        const r = await live.undoRedo(req.docId, req.type);
+        if (r.changed) this.changed(req.docId);
+        return r;
+      }
+      case "save":
+      case "save-as":
+      case "revert":
+      case "reload":
+      case "recover":
+        throw new HexmapError(
+          "ENOTSUP",
+          `Changes to shared memory apply immediately: there is nothing to ${req.type === "save-as" ? "save as" : req.type} (use Undo to take an edit back)`,
+        );
+      default:
+        throw new HexmapError("EINTERNAL", `No shared-memory handler for ${req.type}`);
+    }
+  }
+
   private async dispatchEdit(req: Request): Promise<ResultMap[Request["type"]]> {
+    const live = this.liveTarget(req);
+    if (live) return this.dispatchLiveEdit(live, req);
     switch (req.type) {
       case "edit": {
         const r = this.editable(req.docId).edit(req.docId, req.offset, req.bytes, req.group);
@@ -515,6 +589,19 @@ export class Service implements DocumentHolder {
         this.allowed.delete(req.docId);
         this.pool.release(req.docId, this);
         return { docId: req.docId };
+      case "open-shm":
+      case "create-shm": {
+        if (this.disposed) throw new HexmapError("EBADDOC", "This session is closed");
+        const create = req.type === "create-shm";
+        const opened = this.pool.openShm(req.name, create ? { create: req.size } : { readOnly: req.readOnly ?? true }, this);
+        this.allowed.add(opened.docId);
+        const info = this.pool.info(opened.docId);
+        return create ? { ...info, created: opened.created } : info;
+      }
+      case "watch":
+        return { docId: req.docId, ...this.live(req.docId).watch(this, req.ranges, req.intervalMs) };
+      case "watch-pause":
+        return { docId: req.docId, ...this.live(req.docId).pauseWatch(this, req.paused) };
       default:
         return this.dispatchEdit(req);
     }

@@ -236,8 +236,7 @@ function shmOpenError(err: unknown, name: string, options: ShmOpenOptions): Hexm
     case "ENOENT":
       return new HexmapError("ENOENT", `No shared memory section named ${q} (start the program that creates it, or create it)`, { cause: err });
     case "EEXIST":
-      // The protocol has no EEXIST code yet: the message says what to do.
-      return new HexmapError("EINVAL", `${typeof e.message === "string" ? e.message : `Shared memory ${q} already exists with a different size`}`, { cause: err });
+      return new HexmapError("EEXIST", `${typeof e.message === "string" ? e.message : `Shared memory ${q} already exists with a different size`}`, { cause: err });
     case "EACCES":
     case "EPERM":
       return new HexmapError(

@@ -41,6 +41,7 @@ export const ErrorCode = [
   "ENOTSUP", // request not supported by this host or document kind
   "ECANCELED", // job cancelled
   "ECHANGED", // file changed on disk since it was opened/saved
+  "EEXIST", // a shared-memory section of that name exists with another size
   "ETOOBIG", // payload or result too large
   "EINTERNAL", // a bug: reported, never crashes the host
   "EDISCONNECTED", // the transport closed before the reply came (client side only)
@@ -175,6 +176,35 @@ export const MAX_BYTES_CHANGED_RANGES = 256;
 export const MIN_WATCH_INTERVAL_MS = 10;
 export const MAX_WATCH_INTERVAL_MS = 60_000;
 
+/** "ShareMemory", "/ShareMemory" (POSIX), Local\ShareMemory or Global\… (Windows); the engine checks the form. */
+const shmName = z.string().min(1).max(255);
+export const OpenShmRequest = z.strictObject({ id: reqId, type: z.literal("open-shm"), name: shmName, readOnly: z.boolean().optional() });
+/** Creates the section, or opens it when it exists with this size (`created: false`); EEXIST for another size. */
+export const CreateShmRequest = z.strictObject({
+  id: reqId,
+  type: z.literal("create-shm"),
+  name: shmName,
+  size: z.number().int().positive().max(MAX_SHM_CREATE_SIZE),
+});
+const watchRange = z.strictObject({ offset, length: z.number().int().positive().max(MAX_WATCH_BYTES) });
+/**
+ * What this client has on screen of a live (shared-memory) document: the host re-reads it every
+ * `intervalMs` (default 100) and sends `bytes-changed` when bytes changed. Replaces the client's
+ * earlier ranges; [] stops watching.
+ */
+export const WatchRequest = z.strictObject({
+  id: reqId,
+  type: z.literal("watch"),
+  docId,
+  ranges: z
+    .array(watchRange)
+    .max(MAX_WATCH_RANGES)
+    .refine((rs) => rs.reduce((n, r) => n + r.length, 0) <= MAX_WATCH_BYTES, { message: `at most ${MAX_WATCH_BYTES} bytes watched` }),
+  intervalMs: z.number().int().min(MIN_WATCH_INTERVAL_MS).max(MAX_WATCH_INTERVAL_MS).optional(),
+});
+/** Pauses (page hidden) or resumes this client's watching. */
+export const WatchPauseRequest = z.strictObject({ id: reqId, type: z.literal("watch-pause"), docId, paused: z.boolean() });
+
 export const Request = z.discriminatedUnion("type", [
   OpenRequest,
   OpenDroppedRequest,
@@ -192,6 +222,10 @@ export const Request = z.discriminatedUnion("type", [
   ReloadRequest,
   RecoverRequest,
   CancelRequest,
+  OpenShmRequest,
+  CreateShmRequest,
+  WatchRequest,
+  WatchPauseRequest,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
@@ -262,6 +296,10 @@ export interface ResultMap {
   reload: DocumentInfo;
   recover: { action: "none" | "discarded-invalid" | "rolled-forward" | "rolled-back"; records: number; bytesWritten: number; info?: DocumentInfo };
   cancel: { jobId: string; canceled: boolean };
+  "open-shm": DocumentInfo;
+  "create-shm": DocumentInfo & { created: boolean };
+  watch: { docId: string; ranges: ByteRange[]; intervalMs: number; paused: boolean };
+  "watch-pause": { docId: string; paused: boolean };
 }
 
 /**
@@ -286,7 +324,12 @@ export type Event =
   /** Edit, undo, redo, save, revert, reload or recovery changed a document: sent to every client holding it. */
   | ({ event: "document-changed"; readOnly: boolean } & EditState)
   /** Progress of a job this client started (save, save-as, recover). */
-  | { event: "job-progress"; jobId: string; docId: string; op: JobOp; done: number; total: number };
+  | { event: "job-progress"; jobId: string; docId: string; op: JobOp; done: number; total: number }
+  /**
+   * A live (shared-memory) document changed under its watchers: another program wrote these
+   * bytes (sorted, disjoint). Pages older than `generation` are stale. Sent to every holder.
+   */
+  | { event: "bytes-changed"; docId: string; ranges: ByteRange[]; generation: number };
 export type EventName = Event["event"];
 export type JobOp = "save" | "save-as" | "recover";
 
@@ -303,7 +346,7 @@ export function isEvent(message: ServerMessage): message is Event {
  * Commands the application menu sends to the renderer (window.hexmap.onMenuCommand). The menu's
  * Open is handled in the main process (dialog) and arrives as a `document-opened` event instead.
  */
-export const MenuCommand = ["goto", "close"] as const;
+export const MenuCommand = ["goto", "close", "open-shm", "create-shm"] as const;
 export type MenuCommand = (typeof MenuCommand)[number];
 
 // ---- Validation -------------------------------------------------------------------------------

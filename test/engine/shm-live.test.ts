@@ -388,7 +388,7 @@ describe("shared memory across processes", () => {
     assert.equal(a.readOnly, false);
     const b = openSharedMemorySource(name, { create: 10000 });
     assert.equal(b.created, false, "same size: opened");
-    const other = throwsCode(() => openSharedMemorySource(name, { create: 3 * 10000 }), "EINVAL", "other size");
+    const other = throwsCode(() => openSharedMemorySource(name, { create: 3 * 10000 }), "EEXIST", "other size");
     assert.match(other.message, /already exists/);
     throwsCode(() => openSharedMemorySource(name, { create: 0 }), "EINVAL", "size 0");
     throwsCode(() => openSharedMemorySource(name, { create: 10000, readOnly: true }), "EINVAL", "read-only create");
