@@ -17,6 +17,8 @@ import { EditableFile, isEditable } from "./edit-service";
 import { LiveSharedMemory, isLiveSharedMemory } from "./shm-service";
 import { Editor } from "./editor";
 import { HexmapError, toHexmapError } from "./errors";
+import { BookmarkStore } from "./bookmarks";
+import { handlePanelRequest, type PanelContext } from "./panels-service";
 import {
   parseRequest,
   type DocumentInfo,
@@ -308,6 +310,8 @@ export interface ServiceOptions extends DocumentPoolOptions {
   pool?: DocumentPool;
   /** Called after a successful open/open-dropped from the client (e.g. to record a recent file). */
   onOpened?: (info: DocumentInfo, path: string, via: "open" | "open-dropped") => void;
+  /** Where bookmarks are kept (Electron: userData). Default: bookmarks.defaultConfigDir(). */
+  configDir?: string;
 }
 
 export class Service implements DocumentHolder {
@@ -321,11 +325,19 @@ export class Service implements DocumentHolder {
   /** Running jobs of this client (save, save-as, recover), for `cancel`. */
   private readonly jobs = new Map<string, AbortController>();
   private nextJob = 1;
+  /** Byte map, histogram, hash, compare, export, bookmarks (app/engine/panels-service.ts). */
+  private readonly panels: PanelContext;
 
   constructor(options: ServiceOptions = {}) {
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? new DocumentPool(options);
     this.onOpened = options.onOpened;
+    this.panels = {
+      doc: (docId) => this.doc(docId),
+      job: (docId, op, work) => this.job(docId, op, work),
+      deliver: (event) => this.deliver(event),
+      bookmarks: new BookmarkStore(options.configDir),
+    };
   }
 
   /** Validates and answers one untrusted message. Never rejects. */
@@ -419,7 +431,7 @@ export class Service implements DocumentHolder {
   }
 
   /** Runs `work` as a job of this client: progress events, cancel by jobId; settles with its result. */
-  private async job<T>(docId: string, op: JobOp, work: (progress: (done: number, total: number) => void, signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async job<T>(docId: string, op: JobOp, work: (progress: (done: number, total: number) => void, signal: AbortSignal, jobId: string) => Promise<T>): Promise<T> {
     const jobId = `j${this.nextJob++}`;
     const ac = new AbortController();
     this.jobs.set(jobId, ac);
@@ -432,7 +444,7 @@ export class Service implements DocumentHolder {
     };
     this.deliver({ event: "job-progress", jobId, docId, op, done: 0, total: 0 });
     try {
-      return await work(progress, ac.signal);
+      return await work(progress, ac.signal, jobId);
     } finally {
       this.jobs.delete(jobId);
     }
@@ -602,6 +614,14 @@ export class Service implements DocumentHolder {
         return { docId: req.docId, ...this.live(req.docId).watch(this, req.ranges, req.intervalMs) };
       case "watch-pause":
         return { docId: req.docId, ...this.live(req.docId).pauseWatch(this, req.paused) };
+      case "bytemap":
+      case "histogram":
+      case "hash":
+      case "compare":
+      case "export":
+      case "bookmarks-get":
+      case "bookmarks-set":
+        return handlePanelRequest(req, this.panels);
       default:
         return this.dispatchEdit(req);
     }

@@ -81,7 +81,7 @@ if (!app.requestSingleInstanceLock()) {
 
 function start(): void {
   recent = new RecentFiles(path.join(app.getPath("userData"), "recent-files.json"));
-  service = new Service({ onOpened: (_info, file) => remember(file) });
+  service = new Service({ onOpened: (_info, file) => remember(file), configDir: app.getPath("userData") });
 
   protocol.handle(APP_SCHEME, async (request) => {
     const r = resolveAppRequest(request.url, rendererDir);

@@ -7,6 +7,7 @@
 // Offsets and lengths are JS numbers: non-negative safe integers (exact up to 2^53 − 1 bytes).
 
 import { z } from "zod";
+import { PANEL_REQUESTS, type PanelEvent, type PanelJobOp, type PanelResultMap } from "./panels";
 
 /** Largest read a single request may ask for (the renderer reads 64 KiB pages). */
 export const MAX_READ_LENGTH = 16 * 1024 * 1024;
@@ -226,6 +227,7 @@ export const Request = z.discriminatedUnion("type", [
   CreateShmRequest,
   WatchRequest,
   WatchPauseRequest,
+  ...PANEL_REQUESTS,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
@@ -279,7 +281,7 @@ export interface ByteRange {
   length: number;
 }
 
-export interface ResultMap {
+export interface ResultMap extends PanelResultMap {
   open: DocumentInfo;
   "open-dropped": DocumentInfo;
   list: { documents: DocumentInfo[] };
@@ -329,9 +331,11 @@ export type Event =
    * A live (shared-memory) document changed under its watchers: another program wrote these
    * bytes (sorted, disjoint). Pages older than `generation` are stale. Sent to every holder.
    */
-  | { event: "bytes-changed"; docId: string; ranges: ByteRange[]; generation: number };
+  | { event: "bytes-changed"; docId: string; ranges: ByteRange[]; generation: number }
+  /** Byte map, histogram, hash, compare, export (app/protocol/panels.ts). */
+  | PanelEvent;
 export type EventName = Event["event"];
-export type JobOp = "save" | "save-as" | "recover";
+export type JobOp = "save" | "save-as" | "recover" | PanelJobOp;
 
 /** Anything a host sends to a client. */
 export type ServerMessage = Reply | Event;
