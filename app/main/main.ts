@@ -150,6 +150,8 @@ function buildMenu(): void {
       },
       close: () => sendMenuCommand(win, "close"),
       goto: () => sendMenuCommand(win, "goto"),
+      openShm: () => sendMenuCommand(win, "open-shm"),
+      createShm: () => sendMenuCommand(win, "create-shm"),
       quit: () => app.quit(),
     },
     { recent: recent?.list() ?? [], platform: process.platform, dev: !app.isPackaged },

@@ -1,5 +1,5 @@
-// The application menu as data (unit-tested): File (Open…, Open Recent, Close, Quit), Go (Go to
-// Offset…), View, Help. Actions are callbacks supplied by main.ts.
+// The application menu as data (unit-tested): File (Open…, Open Recent, Open/Create Shared Memory…,
+// Close, Quit), Go (Go to Offset…), View, Help. Actions are callbacks supplied by main.ts.
 
 import type { MenuItemConstructorOptions } from "electron";
 import * as path from "node:path";
@@ -10,6 +10,9 @@ export interface MenuActions {
   clearRecent(): void;
   close(): void;
   goto(): void;
+  /** Shared memory: the renderer shows its Open/Create dialog (menu commands open-shm/create-shm). */
+  openShm(): void;
+  createShm(): void;
   quit(): void;
 }
 
@@ -30,6 +33,9 @@ export function menuTemplate(actions: MenuActions, options: { recent: string[]; 
     submenu: [
       { label: "&Open…", accelerator: "CmdOrCtrl+O", click: () => actions.open() },
       { label: "Open &Recent", submenu: recent },
+      { type: "separator" },
+      { label: "Open &Shared Memory…", click: () => actions.openShm() },
+      { label: "Create Shared &Memory…", click: () => actions.createShm() },
       { type: "separator" },
       { label: "&Close", accelerator: "CmdOrCtrl+W", click: () => actions.close() },
       ...(mac ? [] : [{ type: "separator" as const }, { label: "&Quit", accelerator: "CmdOrCtrl+Q", click: () => actions.quit() }]),

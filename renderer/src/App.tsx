@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { HostError, type ConnectionState, type DocumentInfo, type HexmapApi, type HostEvent } from "./api";
 import { HexView, initialView, type ViewState } from "./HexView";
 import { PageCache } from "./pageCache";
+import { useSharedMemory } from "./shm/useSharedMemory";
 
 interface Notice {
   id: number;
@@ -199,6 +200,7 @@ export function App({ api }: { api: HexmapApi }) {
   }
 
   const active = docs.find((d) => d.docId === activeId) ?? null;
+  const shm = useSharedMemory({ api, docs, setDocs, addDoc, notify });
   const setView = useCallback(
     (update: (v: ViewState) => ViewState) => {
       if (!activeId) return;
@@ -250,6 +252,7 @@ export function App({ api }: { api: HexmapApi }) {
         >
           Go to…
         </button>
+        {shm.buttons(connection.state === "closed")}
         <span className={`conn conn-${connection.state}`} data-testid="connection" title={connection.reason}>
           {api.host === "fake" ? "demo host" : connection.state === "open" ? "connected" : connection.state}
         </span>
@@ -269,7 +272,12 @@ export function App({ api }: { api: HexmapApi }) {
               title={d.name}
               onClick={() => setActiveId(d.docId)}
             >
-              <span className="tab-name">{baseName(d.name)}</span>
+              {d.kind === "shm" && (
+                <span className="tab-icon shm" data-testid="tab-shm" title="Shared memory (live)" aria-label="shared memory">
+                  SHM
+                </span>
+              )}
+              <span className="tab-name">{d.kind === "shm" ? d.name : baseName(d.name)}</span>
               <button
                 type="button"
                 className="tab-close"
@@ -304,6 +312,8 @@ export function App({ api }: { api: HexmapApi }) {
         ))}
       </div>
 
+      {shm.bar(active)}
+      {shm.dialog}
       <main className="main">
         {active ? (
           <HexView
@@ -316,6 +326,7 @@ export function App({ api }: { api: HexmapApi }) {
             onBprChange={changeBpr}
             gotoRequest={gotoRequest}
             onNotice={notify}
+            live={shm.liveFor(active.docId)}
           />
         ) : (
           <div className="welcome" data-testid="welcome">

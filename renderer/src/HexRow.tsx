@@ -4,6 +4,8 @@
 
 import type { RowComponentProps } from "react-window";
 import type { DocRef, PageCache } from "./pageCache";
+import { LiveMarks } from "./shm/LiveMarks";
+import type { LiveView } from "./shm/liveView";
 import { asciiRuns, formatOffset, hexRuns, type Highlight, type Run } from "./format";
 
 export type Pane = "hex" | "ascii";
@@ -18,6 +20,9 @@ export interface HexRowProps {
   pane: Pane;
   /** Cache version: changes when pages arrive, so rows re-read their bytes. */
   version: number;
+  /** Shared memory: flashes over bytes that changed lately (liveVersion re-renders rows). */
+  live?: LiveView | null;
+  liveVersion?: number;
 }
 
 const scratch: number[] = [];
@@ -35,7 +40,7 @@ function renderRuns(runs: Run[], active: boolean) {
   );
 }
 
-export function HexRow({ index, style, ariaAttributes, doc, cache, topRow, bpr, digits, hl, pane }: RowComponentProps<HexRowProps>) {
+export function HexRow({ index, style, ariaAttributes, doc, cache, topRow, bpr, digits, hl, pane, live }: RowComponentProps<HexRowProps>) {
   const row = topRow + index;
   const offset = row * bpr;
   const n = Math.max(0, Math.min(bpr, doc.size - offset));
@@ -55,9 +60,11 @@ export function HexRow({ index, style, ariaAttributes, doc, cache, topRow, bpr, 
       </span>
       <span className="hex" data-pane="hex" data-testid="row-hex">
         {renderRuns(hexRuns(bytes, offset, bpr, hl), pane === "hex")}
+        {live && <LiveMarks live={live} offset={offset} count={n} pane="hex" />}
       </span>
       <span className="ascii" data-pane="ascii" data-testid="row-ascii">
         {renderRuns(asciiRuns(bytes, offset, hl), pane === "ascii")}
+        {live && <LiveMarks live={live} offset={offset} count={n} pane="ascii" />}
       </span>
     </div>
   );

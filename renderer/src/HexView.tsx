@@ -11,6 +11,7 @@ import { HexRow, type HexRowProps, type Pane } from "./HexRow";
 import type { PageCache } from "./pageCache";
 import { Scrollbar } from "./Scrollbar";
 import { StatusBar } from "./StatusBar";
+import type { LiveView } from "./shm/liveView";
 import { byteAtHexColumn, copyText, groupDigits, hexHeader, hexWidth, MAX_COPY, offsetDigits, type Highlight } from "./format";
 
 export const ROW_HEIGHT = 20;
@@ -35,6 +36,8 @@ export interface HexViewProps {
   /** Increments when the app asks for the Go to dialog (Ctrl+G, menu). */
   gotoRequest: number;
   onNotice(text: string, kind?: "error" | "info"): void;
+  /** A live (shared-memory) document: told what is on screen; flashes the bytes that changed. */
+  live?: LiveView | null;
 }
 
 interface Metrics {
@@ -78,6 +81,9 @@ function absoluteRowKey(index: number, props: HexRowProps): number {
   return props.topRow + index;
 }
 
+const noSubscribe = () => () => {};
+const zero = () => 0;
+
 function useCacheVersion(cache: PageCache): number {
   return useSyncExternalStore(
     useCallback((cb) => cache.subscribe(cb), [cache]),
@@ -85,7 +91,7 @@ function useCacheVersion(cache: PageCache): number {
   );
 }
 
-export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice }: HexViewProps) {
+export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice, live = null }: HexViewProps) {
   const bodyRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const areaRef = useRef<HTMLDivElement>(null);
@@ -94,6 +100,7 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
   const [bodyHeight, setBodyHeight] = useState(0);
   const [gotoOpen, setGotoOpen] = useState(false);
   const version = useCacheVersion(cache);
+  const liveVersion = useSyncExternalStore(live?.subscribe ?? noSubscribe, live?.getVersion ?? zero);
 
   const size = doc.size;
   const totalRows = Math.ceil(size / bpr);
@@ -149,6 +156,13 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
     const ahead = d > 0 ? [last + 1, last + 2, first - 1] : [first - 1, first - 2, last + 1];
     cache.want(docRef, visible, ahead);
   }, [cache, docRef, topRow, visibleRows, bpr, size, version]);
+
+  // A live document re-reads what is on screen: tell it which bytes those are.
+  useEffect(() => {
+    if (!live) return;
+    const start = topRow * bpr;
+    live.setVisible(start, Math.max(0, Math.min(size, (topRow + visibleRows) * bpr) - start));
+  }, [live, topRow, visibleRows, bpr, size]);
 
   // ---- Navigation ----------------------------------------------------------------------------
 
@@ -382,8 +396,8 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
   }, [view.anchor, view.cursor, size]);
 
   const rowProps: HexRowProps = useMemo(
-    () => ({ doc: docRef, cache, topRow, bpr, digits, hl, pane: view.pane, version }),
-    [docRef, cache, topRow, bpr, digits, hl, view.pane, version],
+    () => ({ doc: docRef, cache, topRow, bpr, digits, hl, pane: view.pane, version, live, liveVersion }),
+    [docRef, cache, topRow, bpr, digits, hl, view.pane, version, live, liveVersion],
   );
   const rowCount = Math.max(0, Math.min(visibleRows, totalRows - topRow));
   const gridId = `grid-${doc.docId}`;

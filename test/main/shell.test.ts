@@ -275,9 +275,15 @@ describe("menu", () => {
       clearRecent: () => called.push("clear"),
       close: () => called.push("close"),
       goto: () => called.push("goto"),
+      openShm: () => called.push("open-shm"),
+      createShm: () => called.push("create-shm"),
       quit: () => called.push("quit"),
     };
     const all = items(menuTemplate(actions, { recent: ["/data/big.bin"], platform: "win32", dev: false }));
+    for (const [label, action] of [["Open &Shared Memory…", "open-shm"], ["Create Shared &Memory…", "create-shm"]]) {
+      (all.find((i) => i.label === label) as { click: () => void }).click();
+      assert.equal(called.at(-1), action);
+    }
     const byAccel = (a: string) => all.find((i) => i.accelerator === a) as { click: () => void } | undefined;
     for (const [accel, action] of [["CmdOrCtrl+O", "open"], ["CmdOrCtrl+W", "close"], ["CmdOrCtrl+G", "goto"], ["CmdOrCtrl+Q", "quit"]]) {
       const item = byAccel(accel!);
