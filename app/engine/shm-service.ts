@@ -178,6 +178,11 @@ export class LiveSharedMemory {
     }
     this.watcher.setRanges(union);
     this.watcher.resume();
+    // Look now: newly watched bytes get their baseline at once (a change right after the client
+    // asked is then reported), and a change made while everyone was paused is reported now.
+    this.watcher.poll().catch(() => {
+      /* a failed look (EIO) is retried at the next tick */
+    });
   }
 
   private changed(ranges: ByteRange[]): void {

@@ -3,7 +3,7 @@
 // arrive as menu commands). Errors from the host (no such section, exists with another size, a
 // bad name) show inline and the dialog stays open.
 
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { parseByteSize } from "./size";
 import "./shm.css";
 
@@ -39,8 +39,20 @@ export function ShmDialog({ mode, platformHint, onSubmit, onClose }: ShmDialogPr
     nameInput.current?.focus();
   }, []);
 
+  // Escape closes the dialog wherever the focus is (it may be on the body after a click).
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      e.preventDefault();
+      onClose();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
+
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     const n = name.trim();
     if (!n) {
       setError("Enter the name of the section, e.g. ShareMemory");
@@ -64,14 +76,6 @@ export function ShmDialog({ mode, platformHint, onSubmit, onClose }: ShmDialogPr
     }
   }
 
-  function onKeyDown(e: KeyboardEvent) {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopPropagation();
-      onClose();
-    }
-  }
-
   const title = mode === "open" ? "Open shared memory" : "Create shared memory";
   const nameHint =
     platformHint === "windows"
@@ -90,7 +94,6 @@ export function ShmDialog({ mode, platformHint, onSubmit, onClose }: ShmDialogPr
         data-testid="shm-dialog"
         data-mode={mode}
         onSubmit={submit}
-        onKeyDown={onKeyDown}
       >
         <div id="shm-title" className="dialog-title">
           {title}
@@ -149,7 +152,7 @@ export function ShmDialog({ mode, platformHint, onSubmit, onClose }: ShmDialogPr
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" data-testid="shm-submit" disabled={busy}>
+          <button type="submit" className="primary" data-testid="shm-submit" aria-busy={busy}>
             {mode === "open" ? "Open" : "Create"}
           </button>
         </div>
