@@ -19,6 +19,7 @@ import { Editor } from "./editor";
 import { HexmapError, toHexmapError } from "./errors";
 import { BookmarkStore } from "./bookmarks";
 import { handlePanelRequest, type PanelContext } from "./panels-service";
+import { prepareSearch } from "./search-service";
 import {
   parseRequest,
   type DocumentInfo,
@@ -325,6 +326,8 @@ export class Service implements DocumentHolder {
   /** Running jobs of this client (save, save-as, recover), for `cancel`. */
   private readonly jobs = new Map<string, AbortController>();
   private nextJob = 1;
+  /** The document of each running detached job (search): it ends when that document closes. */
+  private readonly jobDocs = new Map<string, string>();
   /** Byte map, histogram, hash, compare, export, bookmarks (app/engine/panels-service.ts). */
   private readonly panels: PanelContext;
 
@@ -389,7 +392,10 @@ export class Service implements DocumentHolder {
   /** Sends an event to this client (hosts use it for `document-opened`). */
   deliver(event: Event): void {
     if (this.disposed) return;
-    if (event.event === "document-closed") this.allowed.delete(event.docId);
+    if (event.event === "document-closed") {
+      this.allowed.delete(event.docId);
+      this.endJobsOf(event.docId);
+    }
     for (const cb of [...this.listeners]) {
       try {
         cb(event);
@@ -448,6 +454,39 @@ export class Service implements DocumentHolder {
     } finally {
       this.jobs.delete(jobId);
     }
+  }
+
+  /**
+   * Starts `work` as a detached job of this client and returns its jobId at once (the reply);
+   * the work starts after the reply is sent, and a `job-done` event with its result or error is
+   * always its last event. `cancel`, closing the document and dispose() abort its signal.
+   */
+  private detachedJob<R extends NonNullable<Extract<Event, { event: "job-done" }>["result"]>>(
+    docId: string,
+    op: JobOp,
+    work: (jobId: string, signal: AbortSignal) => Promise<R>,
+  ): { jobId: string } {
+    const jobId = `j${this.nextJob++}`;
+    const ac = new AbortController();
+    this.jobs.set(jobId, ac);
+    this.jobDocs.set(jobId, docId);
+    setImmediate(() => {
+      void work(jobId, ac.signal)
+        .then(
+          (result) => this.deliver({ event: "job-done", jobId, docId, op, result }),
+          (err) => this.deliver({ event: "job-done", jobId, docId, op, error: toProtocolError(err) }),
+        )
+        .finally(() => {
+          this.jobs.delete(jobId);
+          this.jobDocs.delete(jobId);
+        });
+    });
+    return { jobId };
+  }
+
+  /** Cancels this client's detached jobs on a document (it closed, or this client closed it). */
+  private endJobsOf(docId: string): void {
+    for (const [jobId, d] of this.jobDocs) if (d === docId) this.jobs.get(jobId)?.abort();
   }
 
   // ---- shared memory: live documents whose edits apply at once --------------------------------
@@ -599,6 +638,7 @@ export class Service implements DocumentHolder {
       case "close":
         this.doc(req.docId);
         this.allowed.delete(req.docId);
+        this.endJobsOf(req.docId);
         this.pool.release(req.docId, this);
         return { docId: req.docId };
       case "open-shm":
@@ -614,6 +654,12 @@ export class Service implements DocumentHolder {
         return { docId: req.docId, ...this.live(req.docId).watch(this, req.ranges, req.intervalMs) };
       case "watch-pause":
         return { docId: req.docId, ...this.live(req.docId).pauseWatch(this, req.paused) };
+      case "search": {
+        const search = prepareSearch(req, this.doc(req.docId), req.docId);
+        return this.detachedJob(req.docId, "search", (jobId, signal) =>
+          search.run({ jobId, signal, deliver: (event) => this.deliver(event) }),
+        );
+      }
       case "bytemap":
       case "histogram":
       case "hash":

@@ -1,0 +1,87 @@
+// Protocol for search (issue 5). Part of the one contract: messages.ts puts SearchRequest in its
+// Request union, `search` in its ResultMap and these events in its Event union.
+//
+// A search is a detached job: the reply `{jobId}` comes at once (or an error: EINVAL with the
+// pattern parser's sentence, EBADDOC, ERANGE), then events for that jobId, to the client that
+// started it only:
+//   job-progress {jobId, docId, op: "search", done, total}   bytes scanned, ~10 a second
+//   search-hit   {jobId, docId, offsets}                      find-all hits, batched, increasing
+//   job-done     {jobId, docId, op: "search", result | error} always the last event of the job
+// `cancel {jobId}` stops it within 100 ms: job-done then carries result.canceled = true and what
+// was found so far. A job also ends (canceled) when its document closes or its client goes away.
+//
+// What is searched: the file's saved bytes (the addon scans mapped windows of the file). Pending
+// edits are not merged in; result.pendingEdits says the document had some when the search ran,
+// so the UI can say "results reflect the saved file".
+
+import { z } from "zod";
+
+const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const docId = z.string().regex(/^d[0-9]{1,9}$/, "not a document id");
+const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const SEARCH_ENCODINGS = ["utf8", "utf16le", "utf16be", "ascii"] as const;
+export type SearchEncoding = (typeof SEARCH_ENCODINGS)[number];
+/** Longest pattern text accepted in a request (the engine limits the encoded pattern to 1 MiB). */
+export const MAX_SEARCH_PATTERN_CHARS = 1024 * 1024;
+/** find-all: hits kept and streamed, at most (the total still counts every match). */
+export const MAX_SEARCH_HITS = 100_000;
+/** find-all: hits kept when the request does not say. */
+export const DEFAULT_SEARCH_HITS = 10_000;
+
+export const SearchPatternSpec = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("hex"), hex: z.string().max(MAX_SEARCH_PATTERN_CHARS) }),
+  z.strictObject({
+    kind: z.literal("text"),
+    text: z.string().max(MAX_SEARCH_PATTERN_CHARS),
+    encoding: z.enum(SEARCH_ENCODINGS),
+    ignoreCase: z.boolean().optional(),
+  }),
+]);
+export type SearchPatternSpec = z.infer<typeof SearchPatternSpec>;
+
+/**
+ * forward: the first match starting at or after `from` (default 0) and before `to`;
+ * backward: the last match starting before `from` (default: `to`, default the size);
+ * all: every match starting in [from, to), streamed as `search-hit` events.
+ */
+export const SearchRequest = z.strictObject({
+  id: reqId,
+  type: z.literal("search"),
+  docId,
+  pattern: SearchPatternSpec,
+  direction: z.enum(["forward", "backward", "all"]),
+  from: offset.optional(),
+  to: offset.optional(),
+  maxHits: z.number().int().nonnegative().max(MAX_SEARCH_HITS).optional(),
+});
+export type SearchRequest = z.infer<typeof SearchRequest>;
+export type SearchDirection = SearchRequest["direction"];
+
+/** What `job-done` carries for a search that ran (canceled or not). */
+export interface SearchDone {
+  direction: SearchDirection;
+  /** forward/backward: [offset] or []; all: [] (the hits came as search-hit events). */
+  hits: number[];
+  /** all: every match in the range, overlapping ones included (exact, even past maxHits); else hits.length. */
+  total: number;
+  /** all: hits sent as search-hit events (min(total, maxHits)). */
+  kept: number;
+  canceled: boolean;
+  /** Bytes examined. */
+  scanned: number;
+  /** The range searched. */
+  from: number;
+  to: number;
+  /** Encoded pattern length in bytes (a hit covers [offset, offset + patternLength)). */
+  patternLength: number;
+  /** How the pattern reads: hex "DE AD ?? EF" or text "…" (utf16le, ignore case). */
+  description: string;
+  /** The document had unsaved edits: the search ran over the saved file's bytes. */
+  pendingEdits: boolean;
+}
+
+export type SearchEvent =
+  | { event: "search-hit"; jobId: string; docId: string; offsets: number[] };
+
+export type SearchJobOp = "search";
