@@ -8,7 +8,6 @@
 
 import { z } from "zod";
 import { PANEL_REQUESTS, type PanelEvent, type PanelJobOp, type PanelResultMap } from "./panels";
-import { SearchRequest, type SearchDone, type SearchEvent, type SearchJobOp } from "./search";
 
 /** Largest read a single request may ask for (the renderer reads 64 KiB pages). */
 export const MAX_READ_LENGTH = 16 * 1024 * 1024;
@@ -132,7 +131,7 @@ const group = z.union([z.string().max(64), z.number().int().nonnegative().max(Nu
  * structured clone over Electron IPC. Never an array of numbers or base64.
  */
 const editBytes = z
-  .instanceof(Uint8Array, { message: "bytes must be a Uint8Array" })
+  .custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "bytes must be a Uint8Array" })
   .refine((b) => b.length >= 1 && b.length <= MAX_EDIT_LENGTH, { message: `bytes must hold 1 to ${MAX_EDIT_LENGTH} bytes` });
 export const EditRequest = z.strictObject({ id: reqId, type: z.literal("edit"), docId, offset, bytes: editBytes, group: group.optional() });
 export const FillRequest = z.strictObject({
@@ -229,7 +228,6 @@ export const Request = z.discriminatedUnion("type", [
   WatchRequest,
   WatchPauseRequest,
   ...PANEL_REQUESTS,
-  SearchRequest,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
@@ -304,8 +302,6 @@ export interface ResultMap extends PanelResultMap {
   "create-shm": DocumentInfo & { created: boolean };
   watch: { docId: string; ranges: ByteRange[]; intervalMs: number; paused: boolean };
   "watch-pause": { docId: string; paused: boolean };
-  /** A detached job: events follow (app/protocol/search.ts). */
-  search: { jobId: string };
 }
 
 /**
@@ -337,13 +333,9 @@ export type Event =
    */
   | { event: "bytes-changed"; docId: string; ranges: ByteRange[]; generation: number }
   /** Byte map, histogram, hash, compare, export (app/protocol/panels.ts). */
-  | PanelEvent
-  /** Find-all hits of a search job (app/protocol/search.ts). */
-  | SearchEvent
-  /** The end of a detached job (one whose reply was just its jobId: search): its result or its error. */
-  | { event: "job-done"; jobId: string; docId: string; op: JobOp; result?: SearchDone; error?: ProtocolError };
+  | PanelEvent;
 export type EventName = Event["event"];
-export type JobOp = "save" | "save-as" | "recover" | PanelJobOp | SearchJobOp;
+export type JobOp = "save" | "save-as" | "recover" | PanelJobOp;
 
 /** Anything a host sends to a client. */
 export type ServerMessage = Reply | Event;

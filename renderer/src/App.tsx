@@ -6,6 +6,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { HostError, type ConnectionState, type DocumentInfo, type HexmapApi, type HostEvent } from "./api";
 import { HexView, initialView, type ViewState } from "./HexView";
 import { PageCache } from "./pageCache";
+import { EditingLayer, EditToolbar, useEditingWindow } from "./editing/EditingLayer";
+import { EditSession } from "./editing/session";
 import { useSharedMemory } from "./shm/useSharedMemory";
 
 interface Notice {
@@ -48,6 +50,7 @@ export function App({ api }: { api: HexmapApi }) {
   const [busy, setBusy] = useState(false);
   const [gotoRequest, setGotoRequest] = useState(0);
   const [dropping, setDropping] = useState(false);
+  const [openReadOnly, setOpenReadOnly] = useState(false);
   const pathInput = useRef<HTMLInputElement>(null);
   const noticeId = useRef(0);
   const activeRef = useRef(activeId);
@@ -76,11 +79,27 @@ export function App({ api }: { api: HexmapApi }) {
     [api, updateDoc, notify],
   );
 
+  // Editing: typing, undo/redo, save, the unsaved-edits questions (renderer/src/editing/).
+  const docsRef = useRef(docs);
+  docsRef.current = docs;
+  const closeRef = useRef<(docId: string) => void>(() => {});
+  const editing = useMemo(
+    () =>
+      new EditSession(api, cache, {
+        notify,
+        updateDoc,
+        getDoc: (docId) => docsRef.current.find((d) => d.docId === docId),
+        closeDoc: (docId) => closeRef.current(docId),
+      }),
+    [api, cache, notify, updateDoc],
+  );
+
   const addDoc = useCallback((info: DocumentInfo) => {
     setDocs((ds) => (ds.some((d) => d.docId === info.docId) ? ds.map((d) => (d.docId === info.docId ? info : d)) : [...ds, info]));
     setViews((vs) => (vs[info.docId] ? vs : { ...vs, [info.docId]: initialView }));
     setActiveId(info.docId);
-  }, []);
+    editing.docAdded(info);
+  }, [editing]);
 
   const removeDoc = useCallback(
     (docId: string) => {
@@ -107,6 +126,7 @@ export function App({ api }: { api: HexmapApi }) {
       }
     });
     const offEvent = api.onEvent((e: HostEvent) => {
+      editing.onEvent(e);
       switch (e.event) {
         case "size-changed":
           cache.dropDoc(e.docId, e.generation);
@@ -145,7 +165,8 @@ export function App({ api }: { api: HexmapApi }) {
       }
       setBusy(true);
       try {
-        const info = await api.request(dropped ? "open-dropped" : "open", { path: target });
+        const info = await api.request(dropped ? "open-dropped" : "open", { path: target, readOnly: openReadOnly });
+        if (!openReadOnly && info.readOnly && info.readOnlyReason) notify(`${baseName(info.name)}: ${info.readOnlyReason}.`, "info");
         addDoc(info);
         setNotices((n) => n.filter((x) => x.kind !== "error"));
       } catch (err) {
@@ -154,10 +175,15 @@ export function App({ api }: { api: HexmapApi }) {
         setBusy(false);
       }
     },
-    [api, addDoc, notify],
+    [api, addDoc, notify, openReadOnly],
   );
 
+  // Closing asks first when the document has unsaved edits (save / discard / cancel).
   function closeDoc(docId: string) {
+    editing.requestClose(docId);
+  }
+  closeRef.current = (docId: string) => {
+    editing.docRemoved(docId);
     removeDoc(docId);
     api.request("close", { docId }).catch(() => {});
   }
@@ -200,6 +226,14 @@ export function App({ api }: { api: HexmapApi }) {
   }
 
   const active = docs.find((d) => d.docId === activeId) ?? null;
+  useEditingWindow(editing, docs, active, api.host);
+  const activeView = active ? (views[active.docId] ?? initialView) : null;
+  const activeSelection =
+    active && activeView && active.size > 0
+      ? activeView.anchor === null
+        ? { start: activeView.cursor, length: 1 }
+        : { start: Math.min(activeView.anchor, activeView.cursor), length: Math.abs(activeView.cursor - activeView.anchor) + 1 }
+      : null;
   const shm = useSharedMemory({ api, docs, setDocs, addDoc, notify });
   const setView = useCallback(
     (update: (v: ViewState) => ViewState) => {
@@ -241,6 +275,10 @@ export function App({ api }: { api: HexmapApi }) {
           <button type="submit" data-testid="open-button" disabled={busy || connection.state === "closed"}>
             Open…
           </button>
+          <label className="open-readonly" title="Open for viewing only: edits are refused">
+            <input type="checkbox" data-testid="open-readonly" checked={openReadOnly} onChange={(e) => setOpenReadOnly(e.target.checked)} />
+            Read-only
+          </label>
         </form>
         <button
           type="button"
@@ -252,6 +290,7 @@ export function App({ api }: { api: HexmapApi }) {
         >
           Go to…
         </button>
+        <EditToolbar editing={editing} doc={active} selection={activeSelection} />
         {shm.buttons(connection.state === "closed")}
         <span className={`conn conn-${connection.state}`} data-testid="connection" title={connection.reason}>
           {api.host === "fake" ? "demo host" : connection.state === "open" ? "connected" : connection.state}
@@ -278,6 +317,11 @@ export function App({ api }: { api: HexmapApi }) {
                 </span>
               )}
               <span className="tab-name">{d.kind === "shm" ? d.name : baseName(d.name)}</span>
+              {d.dirty && (
+                <span className="tab-dirty" data-testid="tab-dirty" title="Unsaved edits" aria-label="unsaved edits">
+                  ●
+                </span>
+              )}
               <button
                 type="button"
                 className="tab-close"
@@ -326,6 +370,7 @@ export function App({ api }: { api: HexmapApi }) {
             onBprChange={changeBpr}
             gotoRequest={gotoRequest}
             onNotice={notify}
+            editing={editing}
             live={shm.liveFor(active.docId)}
           />
         ) : (
@@ -338,6 +383,7 @@ export function App({ api }: { api: HexmapApi }) {
           </div>
         )}
       </main>
+      <EditingLayer editing={editing} active={active} docs={docs} />
     </div>
   );
 }

@@ -26,6 +26,7 @@ export interface HexRowProps {
 }
 
 const scratch: number[] = [];
+const scratchEdited: number[] = [];
 
 function renderRuns(runs: Run[], active: boolean) {
   if (runs.length === 1 && runs[0]!.cls === "") return runs[0]!.text;
@@ -44,7 +45,7 @@ export function HexRow({ index, style, ariaAttributes, doc, cache, topRow, bpr, 
   const row = topRow + index;
   const offset = row * bpr;
   const n = Math.max(0, Math.min(bpr, doc.size - offset));
-  const bytes = cache.fill(doc, offset, n, scratch);
+  const bytes = cache.fill(doc, offset, n, scratch, scratchEdited);
   const loading = bytes.some((b) => b < 0);
   return (
     <div
@@ -59,11 +60,11 @@ export function HexRow({ index, style, ariaAttributes, doc, cache, topRow, bpr, 
         {formatOffset(offset, digits)}
       </span>
       <span className="hex" data-pane="hex" data-testid="row-hex">
-        {renderRuns(hexRuns(bytes, offset, bpr, hl), pane === "hex")}
+        {renderRuns(hexRuns(bytes, offset, bpr, hl, scratchEdited), pane === "hex")}
         {live && <LiveMarks live={live} offset={offset} count={n} pane="hex" />}
       </span>
       <span className="ascii" data-pane="ascii" data-testid="row-ascii">
-        {renderRuns(asciiRuns(bytes, offset, hl), pane === "ascii")}
+        {renderRuns(asciiRuns(bytes, offset, hl, scratchEdited), pane === "ascii")}
         {live && <LiveMarks live={live} offset={offset} count={n} pane="ascii" />}
       </span>
     </div>

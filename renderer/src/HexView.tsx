@@ -11,6 +11,8 @@ import { HexRow, type HexRowProps, type Pane } from "./HexRow";
 import type { PageCache } from "./pageCache";
 import { Scrollbar } from "./Scrollbar";
 import { StatusBar } from "./StatusBar";
+import type { EditSession } from "./editing/session";
+import { useEditKeys } from "./editing/useEditKeys";
 import type { LiveView } from "./shm/liveView";
 import { byteAtHexColumn, copyText, groupDigits, hexHeader, hexWidth, MAX_COPY, offsetDigits, type Highlight } from "./format";
 
@@ -36,6 +38,8 @@ export interface HexViewProps {
   /** Increments when the app asks for the Go to dialog (Ctrl+G, menu). */
   gotoRequest: number;
   onNotice(text: string, kind?: "error" | "info"): void;
+  /** Editing (typing, undo/redo, paste, fill); absent: view only. */
+  editing?: EditSession | null;
   /** A live (shared-memory) document: told what is on screen; flashes the bytes that changed. */
   live?: LiveView | null;
 }
@@ -91,7 +95,7 @@ function useCacheVersion(cache: PageCache): number {
   );
 }
 
-export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice, live = null }: HexViewProps) {
+export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice, live = null }: HexViewProps) {
   const bodyRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const areaRef = useRef<HTMLDivElement>(null);
@@ -171,6 +175,9 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
     [setView],
   );
 
+  const moveTo = useCallback((offset: number) => update((v, m) => moveCursor(v, m, offset, false)), [update]);
+  const editKeys = useEditKeys(editing, doc, view, moveTo);
+
   const scrollBy = useCallback(
     (rows: number) => update((v, m) => ({ ...v, topRow: clamp(v.topRow + rows, 0, m.maxTop) })),
     [update],
@@ -218,6 +225,7 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
   }
 
   function onKeyDown(e: React.KeyboardEvent) {
+    if (editKeys.onKeyDown(e)) return;
     const ctrl = e.ctrlKey || e.metaKey;
     const shift = e.shiftKey;
     const page = m.fullRows;
@@ -392,8 +400,8 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
   const hl: Highlight = useMemo(() => {
     const selStart = view.anchor === null ? 1 : Math.min(view.anchor, view.cursor);
     const selEnd = view.anchor === null ? 0 : Math.max(view.anchor, view.cursor);
-    return { cursor: size > 0 ? view.cursor : -1, selStart, selEnd };
-  }, [view.anchor, view.cursor, size]);
+    return { cursor: size > 0 ? view.cursor : -1, selStart, selEnd, nibble: editKeys.nibble };
+  }, [view.anchor, view.cursor, size, editKeys.nibble]);
 
   const rowProps: HexRowProps = useMemo(
     () => ({ doc: docRef, cache, topRow, bpr, digits, hl, pane: view.pane, version, live, liveVersion }),
@@ -422,6 +430,7 @@ export function HexView({ doc, cache, view, setView, bpr, onBprChange, gotoReque
           data-bpr={bpr}
           data-active-pane={view.pane}
           onKeyDown={onKeyDown}
+          onPaste={editKeys.onPaste}
           onMouseDown={onMouseDown}
         >
           <div className="row header" aria-hidden="true">

@@ -46,6 +46,13 @@ export function StatusBar({ doc, view, bpr, onBprChange }: StatusBarProps) {
           {doc.readOnly ? "Read-only" : "Read-write"}
         </span>
       </span>
+      {(!doc.readOnly || doc.dirty) && doc.dirty !== undefined && (
+        <span className="field" title="Unsaved edits (Ctrl+S saves, Ctrl+Z undoes)">
+          <span data-testid="status-dirty" className={doc.dirty ? "status-dirty" : "muted"} data-dirty={doc.dirty ? "true" : "false"} data-edits={doc.editCount ?? 0}>
+            {doc.dirty ? `● modified, ${doc.editCount ?? 0} ${doc.editCount === 1 ? "edit" : "edits"}` : "saved"}
+          </span>
+        </span>
+      )}
       <span className="field">
         <span data-testid="status-pane" className="muted">
           {view.pane === "hex" ? "Hex" : "Text"}

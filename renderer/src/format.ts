@@ -95,7 +95,8 @@ export function hexHeader(bpr: number): string {
 // ---- Highlight runs -----------------------------------------------------------------------------
 // A row pane is one text run, split only where the cursor or the selection starts or ends.
 
-export type RunClass = "" | "sel" | "cur" | "cur sel";
+/** "", or space-separated: cur, sel, ed (unsaved edit), nib (the cursor's low nibble is next). */
+export type RunClass = string;
 export interface Run {
   cls: RunClass;
   text: string;
@@ -107,12 +108,14 @@ export interface Highlight {
   /** Inclusive selection range, or selStart > selEnd for none. */
   selStart: number;
   selEnd: number;
+  /** 1 when the next hex digit typed sets the cursor byte's low nibble (shown on its 2nd digit). */
+  nibble?: number;
 }
 
-function classOf(offset: number, h: Highlight): RunClass {
+function classOf(offset: number, h: Highlight, edited = false): RunClass {
   const inSel = offset >= h.selStart && offset <= h.selEnd;
-  if (offset === h.cursor) return inSel ? "cur sel" : "cur";
-  return inSel ? "sel" : "";
+  const base = offset === h.cursor ? (inSel ? "cur sel" : "cur") : inSel ? "sel" : "";
+  return edited ? (base ? `${base} ed` : "ed") : base;
 }
 
 function pushRun(runs: Run[], cls: RunClass, text: string): void {
@@ -127,12 +130,17 @@ function pushRun(runs: Run[], cls: RunClass, text: string): void {
  * it may be shorter than `bpr` on the last row. A separator is highlighted only when both bytes
  * around it are selected, so a selection reads as one band.
  */
-export function hexRuns(bytes: ArrayLike<number>, rowOffset: number, bpr: number, h: Highlight): Run[] {
+export function hexRuns(bytes: ArrayLike<number>, rowOffset: number, bpr: number, h: Highlight, edited?: ArrayLike<number>): Run[] {
   const runs: Run[] = [];
   const n = bytes.length;
   for (let i = 0; i < n; i++) {
     const off = rowOffset + i;
-    pushRun(runs, classOf(off, h), hexByte(bytes[i]!));
+    const cls = classOf(off, h, !!edited?.[i]);
+    const text = hexByte(bytes[i]!);
+    if (off === h.cursor && h.nibble === 1) {
+      pushRun(runs, cls, text[0]!);
+      pushRun(runs, `${cls} nib`, text.slice(1));
+    } else pushRun(runs, cls, text);
     const sep = hexSeparator(i, bpr);
     if (!sep || i === n - 1) continue;
     const bothSelected = off >= h.selStart && off + 1 <= h.selEnd;
@@ -141,9 +149,9 @@ export function hexRuns(bytes: ArrayLike<number>, rowOffset: number, bpr: number
   return runs;
 }
 
-export function asciiRuns(bytes: ArrayLike<number>, rowOffset: number, h: Highlight): Run[] {
+export function asciiRuns(bytes: ArrayLike<number>, rowOffset: number, h: Highlight, edited?: ArrayLike<number>): Run[] {
   const runs: Run[] = [];
-  for (let i = 0; i < bytes.length; i++) pushRun(runs, classOf(rowOffset + i, h), asciiByte(bytes[i]!));
+  for (let i = 0; i < bytes.length; i++) pushRun(runs, classOf(rowOffset + i, h, !!edited?.[i]), asciiByte(bytes[i]!));
   return runs;
 }
 

@@ -17,6 +17,20 @@ const RETRY_MS = 3000;
 /** A read the host refused as busy (EBUSY) is asked again after this long. */
 const BUSY_RETRY_MS = 100;
 
+/**
+ * Bytes the user just typed, shown at once over whatever page is on screen (optimistic editing).
+ * `gen` is null while the edit is in flight, then the generation the host gave it: the patch
+ * applies only over pages older than that (a page of `gen` or later already holds it).
+ */
+export interface Patch {
+  docId: string;
+  offset: number;
+  bytes: Uint8Array;
+  /** Per byte: 1 = show as edited. */
+  edited: Uint8Array;
+  gen: number | null;
+}
+
 export interface DocRef {
   docId: string;
   generation: number;
@@ -44,6 +58,11 @@ export class PageCache {
   /** Bumps whenever a page arrives or is dropped: a cheap "something changed" for React. */
   version = 0;
   private readonly pages = new Map<string, Uint8Array>();
+  /** Per page key: 1 per byte with an unsaved edit (absent = none edited). */
+  private readonly masks = new Map<string, Uint8Array>();
+  /** "docId:page" → generation of the newest copy of that page held (shown while a newer one loads). */
+  private readonly latest = new Map<string, number>();
+  private patches: Patch[] = [];
   private readonly failed = new Map<string, { at: number; error: Error }>();
   private readonly inFlight = new Set<string>();
   private queue: Job[] = [];
@@ -96,24 +115,145 @@ export class PageCache {
    * Copies bytes [offset, offset+length) into `out` as numbers, LOADING for bytes whose page is
    * not here yet and FAILED for bytes whose page could not be read. Spans page boundaries.
    */
-  fill(doc: DocRef, offset: number, length: number, out: number[]): number[] {
+  fill(doc: DocRef, offset: number, length: number, out: number[], edited?: number[]): number[] {
     out.length = length;
+    if (edited) edited.length = length;
     let i = 0;
     while (i < length) {
       const at = offset + i;
       const page = Math.floor(at / this.pageSize);
       const within = at - page * this.pageSize;
       const n = Math.min(length - i, this.pageSize - within);
-      const bytes = this.get(doc, page);
+      let key = this.key(doc, page);
+      let bytes = this.get(doc, page);
+      let shownGen = doc.generation;
+      if (!bytes) {
+        // While the page of this generation loads, show the newest copy held (after an edit,
+        // undo or save): never a placeholder flash over bytes we had a moment ago.
+        const g = this.latest.get(`${doc.docId}:${page}`);
+        const k = g === undefined ? undefined : `${doc.docId}:${g}:${page}`;
+        if (k !== undefined && this.pages.has(k)) {
+          key = k;
+          bytes = this.pages.get(k);
+          shownGen = g!;
+        }
+      }
       if (bytes) {
-        for (let k = 0; k < n; k++) out[i + k] = within + k < bytes.length ? bytes[within + k]! : LOADING;
+        const mask = edited ? this.masks.get(key) : undefined;
+        for (let k = 0; k < n; k++) {
+          out[i + k] = within + k < bytes.length ? bytes[within + k]! : LOADING;
+          if (edited) edited[i + k] = mask ? mask[within + k]! : 0;
+        }
       } else {
         const mark = this.failed.has(this.key(doc, page)) ? FAILED : LOADING;
-        for (let k = 0; k < n; k++) out[i + k] = mark;
+        for (let k = 0; k < n; k++) {
+          out[i + k] = mark;
+          if (edited) edited[i + k] = 0;
+        }
+      }
+      for (const p of this.patches) {
+        if (p.docId !== doc.docId || (p.gen !== null && p.gen <= shownGen && bytes)) continue;
+        const from = Math.max(p.offset, at);
+        const to = Math.min(p.offset + p.bytes.length, at + n);
+        for (let x = from; x < to; x++) {
+          if (out[x - offset]! < 0 && !bytes) continue; // nothing under it yet: keep the placeholder
+          out[x - offset] = p.bytes[x - p.offset]!;
+          if (edited) edited[x - offset] = p.edited[x - p.offset]!;
+        }
       }
       i += n;
     }
     return out;
+  }
+
+  // ---- Optimistic editing ------------------------------------------------------------------------
+
+  /** Shows `patch` at once (its bytes over the pages on screen). Returns it, to settle later. */
+  addPatch(patch: Omit<Patch, "gen">): Patch {
+    const p: Patch = { ...patch, gen: null };
+    this.patches.push(p);
+    this.changed();
+    return p;
+  }
+
+  /** The request failed: the bytes under the patch show again. */
+  removePatch(p: Patch): void {
+    const i = this.patches.indexOf(p);
+    if (i >= 0) this.patches.splice(i, 1);
+    this.changed();
+  }
+
+  /**
+   * The host applied a change that took the document from generation `to - steps` to `to`.
+   * Pages of generation `to - steps` become pages of `to`: unchanged where the change did not
+   * touch them, with `patch` applied where it did (exact: nothing else happened in between), and
+   * with no edited mark at all when `clearEdited` (a save: same bytes, now on disk). Pages the
+   * change touched without a patch are not carried over (they reload; the old copy shows until then).
+   */
+  advance(docId: string, to: number, steps: number, change: { patch?: Patch; range?: { start: number; end: number }; clearEdited?: boolean }): void {
+    const from = to - steps;
+    const prefix = `${docId}:${from}:`;
+    for (const [key, bytes] of [...this.pages]) {
+      if (!key.startsWith(prefix)) continue;
+      const page = Number(key.slice(prefix.length));
+      const start = page * this.pageSize;
+      const end = start + bytes.length;
+      const newKey = `${docId}:${to}:${page}`;
+      if (this.pages.has(newKey)) continue;
+      let mask = change.clearEdited ? undefined : this.masks.get(key);
+      let out = bytes;
+      const p = change.patch;
+      const r = p ? { start: p.offset, end: p.offset + p.bytes.length } : change.range;
+      if (r && r.start < end && r.end > start) {
+        if (!p) continue;
+        out = bytes.slice();
+        mask = mask ? mask.slice() : new Uint8Array(bytes.length);
+        const a = Math.max(r.start, start);
+        const b = Math.min(r.end, end);
+        out.set(p.bytes.subarray(a - p.offset, b - p.offset), a - start);
+        mask.set(p.edited.subarray(a - p.offset, b - p.offset), a - start);
+      }
+      this.pages.set(newKey, out);
+      if (mask && mask.some((v) => v)) this.masks.set(newKey, mask);
+      this.latest.set(`${docId}:${page}`, Math.max(to, this.latest.get(`${docId}:${page}`) ?? -1));
+    }
+    if (change.patch) change.patch.gen = to;
+    // Two generations at most: the one just left (a render may still ask for it) and the new one.
+    for (const key of [...this.pages.keys()]) {
+      if (!key.startsWith(`${docId}:`)) continue;
+      const g = Number(key.split(":")[1]);
+      if (g < from) this.deletePage(key);
+    }
+    this.prunePatches(docId);
+    this.trim();
+    this.changed();
+  }
+
+  /** Drops patches every held page already contains. */
+  private prunePatches(docId: string): void {
+    this.patches = this.patches.filter((p) => {
+      if (p.docId !== docId || p.gen === null) return true;
+      const first = Math.floor(p.offset / this.pageSize);
+      const last = Math.floor((p.offset + p.bytes.length - 1) / this.pageSize);
+      for (let page = first; page <= last; page++) {
+        const g = this.latest.get(`${docId}:${page}`);
+        if (g !== undefined && g < p.gen) return true;
+      }
+      return false;
+    });
+  }
+
+  private deletePage(key: string): void {
+    this.pages.delete(key);
+    this.masks.delete(key);
+  }
+
+  private trim(): void {
+    while (this.pages.size > this.capacity) {
+      const oldest = this.pages.keys().next().value as string;
+      this.deletePage(oldest);
+      this.stats.evictions++;
+    }
   }
 
   /**
@@ -163,12 +303,12 @@ export class PageCache {
           this.stats.staleReplies++;
           if (result.generation > doc.generation) {
             const newer: DocRef = { docId: doc.docId, generation: result.generation, size: result.size };
-            this.store(this.key(newer, page), result.bytes);
+            this.store(this.key(newer, page), result.bytes, editedMask(result));
             this.options.onNewerGeneration?.(doc.docId, result.generation, result.size);
           }
           return;
         }
-        this.store(key, result.bytes);
+        this.store(key, result.bytes, editedMask(result));
       })
       .catch((error: Error & { code?: string }) => {
         if (error.code === "EBUSY") {
@@ -191,13 +331,15 @@ export class PageCache {
       });
   }
 
-  private store(key: string, bytes: Uint8Array): void {
+  private store(key: string, bytes: Uint8Array, mask?: Uint8Array | null): void {
     this.pages.set(key, bytes);
-    while (this.pages.size > this.capacity) {
-      const oldest = this.pages.keys().next().value as string;
-      this.pages.delete(oldest);
-      this.stats.evictions++;
-    }
+    if (mask) this.masks.set(key, mask);
+    else this.masks.delete(key);
+    const [docId, g, page] = key.split(":");
+    const lk = `${docId}:${page}`;
+    if (Number(g) >= (this.latest.get(lk) ?? -1)) this.latest.set(lk, Number(g));
+    this.prunePatches(docId!);
+    this.trim();
     this.changed();
   }
 
@@ -217,7 +359,7 @@ export class PageCache {
         const result = await this.api.request("read", { docId: doc.docId, offset: at, length: Math.min(this.pageSize, doc.size - at) });
         if (result.generation !== doc.generation) throw new Error("The file changed while copying; try again");
         bytes = result.bytes;
-        this.store(this.key(doc, page), bytes);
+        this.store(this.key(doc, page), bytes, editedMask(result));
       }
       const pageStart = page * this.pageSize;
       const from = Math.max(offset, pageStart);
@@ -231,8 +373,16 @@ export class PageCache {
   dropDoc(docId: string, keepGeneration?: number): void {
     const prefix = `${docId}:`;
     const keep = keepGeneration === undefined ? null : `${docId}:${keepGeneration}:`;
-    for (const map of [this.pages, this.failed] as Map<string, unknown>[]) {
+    for (const map of [this.pages, this.failed, this.masks] as Map<string, unknown>[]) {
       for (const key of [...map.keys()]) if (key.startsWith(prefix) && !(keep && key.startsWith(keep))) map.delete(key);
+    }
+    for (const key of [...this.latest.keys()]) if (key.startsWith(prefix)) this.latest.delete(key);
+    if (keep) {
+      for (const key of this.pages.keys()) {
+        if (key.startsWith(keep)) this.latest.set(`${docId}:${key.slice(keep.length)}`, keepGeneration!);
+      }
+    } else {
+      this.patches = this.patches.filter((p) => p.docId !== docId);
     }
     this.queue = this.queue.filter((j) => j.doc.docId !== docId);
     this.changed();
@@ -241,4 +391,20 @@ export class PageCache {
   get size(): number {
     return this.pages.size;
   }
+}
+
+/** A read reply's edited bytes as one flag per byte, or null when none is edited. */
+export function editedMask(result: { bytes: Uint8Array; edited?: number[]; editedMask?: string }): Uint8Array | null {
+  const n = result.bytes.length;
+  if (result.editedMask) {
+    const bits = Uint8Array.from(atob(result.editedMask), (c) => c.charCodeAt(0));
+    const mask = new Uint8Array(n);
+    for (let i = 0; i < n; i++) mask[i] = (bits[i >> 3]! >> (i & 7)) & 1;
+    return mask;
+  }
+  const e = result.edited;
+  if (!e || e.length === 0) return null;
+  const mask = new Uint8Array(n);
+  for (let k = 0; k + 1 < e.length; k += 2) mask.fill(1, Math.max(0, e[k]!), Math.min(n, e[k + 1]!));
+  return mask;
 }
