@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { PANEL_REQUESTS, type PanelEvent, type PanelJobOp, type PanelResultMap } from "./panels";
+import { SearchRequest, type SearchDone, type SearchEvent, type SearchJobOp } from "./search";
 
 /** Largest read a single request may ask for (the renderer reads 64 KiB pages). */
 export const MAX_READ_LENGTH = 16 * 1024 * 1024;
@@ -228,6 +229,7 @@ export const Request = z.discriminatedUnion("type", [
   WatchRequest,
   WatchPauseRequest,
   ...PANEL_REQUESTS,
+  SearchRequest,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
@@ -302,6 +304,8 @@ export interface ResultMap extends PanelResultMap {
   "create-shm": DocumentInfo & { created: boolean };
   watch: { docId: string; ranges: ByteRange[]; intervalMs: number; paused: boolean };
   "watch-pause": { docId: string; paused: boolean };
+  /** A detached job: events follow (app/protocol/search.ts). */
+  search: { jobId: string };
 }
 
 /**
@@ -333,9 +337,13 @@ export type Event =
    */
   | { event: "bytes-changed"; docId: string; ranges: ByteRange[]; generation: number }
   /** Byte map, histogram, hash, compare, export (app/protocol/panels.ts). */
-  | PanelEvent;
+  | PanelEvent
+  /** Find-all hits of a search job (app/protocol/search.ts). */
+  | SearchEvent
+  /** The end of a detached job (one whose reply was just its jobId: search): its result or its error. */
+  | { event: "job-done"; jobId: string; docId: string; op: JobOp; result?: SearchDone; error?: ProtocolError };
 export type EventName = Event["event"];
-export type JobOp = "save" | "save-as" | "recover" | PanelJobOp;
+export type JobOp = "save" | "save-as" | "recover" | PanelJobOp | SearchJobOp;
 
 /** Anything a host sends to a client. */
 export type ServerMessage = Reply | Event;
