@@ -470,16 +470,17 @@ export class Service implements DocumentHolder {
     const ac = new AbortController();
     this.jobs.set(jobId, ac);
     this.jobDocs.set(jobId, docId);
+    const end = (outcome: { result: R } | { error: ProtocolError }) => {
+      // Gone from the registry before job-done goes out: a cancel after it answers canceled: false.
+      this.jobs.delete(jobId);
+      this.jobDocs.delete(jobId);
+      this.deliver({ event: "job-done", jobId, docId, op, ...outcome });
+    };
     setImmediate(() => {
-      void work(jobId, ac.signal)
-        .then(
-          (result) => this.deliver({ event: "job-done", jobId, docId, op, result }),
-          (err) => this.deliver({ event: "job-done", jobId, docId, op, error: toProtocolError(err) }),
-        )
-        .finally(() => {
-          this.jobs.delete(jobId);
-          this.jobDocs.delete(jobId);
-        });
+      void work(jobId, ac.signal).then(
+        (result) => end({ result }),
+        (err) => end({ error: toProtocolError(err) }),
+      );
     });
     return { jobId };
   }

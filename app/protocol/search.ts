@@ -41,9 +41,10 @@ export const SearchPatternSpec = z.discriminatedUnion("kind", [
 export type SearchPatternSpec = z.infer<typeof SearchPatternSpec>;
 
 /**
- * forward: the first match starting at or after `from` (default 0) and before `to`;
- * backward: the last match starting before `from` (default: `to`, default the size);
- * all: every match starting in [from, to), streamed as `search-hit` events.
+ * Matches lie inside [0, to) (`to` defaults to the size):
+ * forward: the first match starting at or after `from` (default 0);
+ * backward: the last match starting before `from` (default: `to`);
+ * all: every match starting at or after `from`, streamed as `search-hit` events.
  */
 export const SearchRequest = z.strictObject({
   id: reqId,
