@@ -14,6 +14,7 @@ const root = path.resolve(__dirname, "..");
 const BENCHES = [
   { name: "read", script: "dist/bench/read-bench.js", what: "random 4 KiB reads over 16 GiB; dump vs xxd" },
   { name: "search", script: "dist/bench/search-bench.js", what: "2 GiB log in the page cache: search --count vs rg/grep, newline count vs wc -l" },
+  { name: "lines", script: "dist/bench/lines-bench.js", what: "2 GiB log: hexmap lines vs wc -l, index build + bytes/line, first screen vs lnav -n" },
   { name: "save", script: "dist/bench/save-bench.js", what: "10 000 scattered 1-byte edits saved: 16 GiB vs 1 GiB sparse, pwrite+fsync peer" },
   { name: "hash", script: "dist/bench/hash-bench.js", what: "SHA-256 of 1 GiB in page cache: hexmap hash vs sha256sum" },
   { name: "ui", script: "dist/bench/ui-bench.js", what: "Go to latency and scroll frame times in Chromium (browser host, 64 GiB)" },
