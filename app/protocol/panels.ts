@@ -16,14 +16,8 @@ const docId = z.string().regex(/^d[0-9]{1,9}$/, "not a document id");
 const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const filePath = z.string().min(1).max(32767);
 
-/** Most slices a byte map may have (a strip a few thousand pixels tall at most). */
-export const MAX_BYTEMAP_SLICES = 4096;
-/** Most bookmarks kept per file. */
-export const MAX_BOOKMARKS = 10_000;
-export const MAX_BOOKMARK_NAME = 200;
-
-export const HASH_ALGORITHM_NAMES = ["crc32", "md5", "sha1", "sha256"] as const;
-export type HashAlgorithmName = (typeof HASH_ALGORITHM_NAMES)[number];
+import { HASH_ALGORITHM_NAMES, MAX_BOOKMARKS, MAX_BOOKMARK_NAME, MAX_BYTEMAP_SLICES, type HashAlgorithmName } from "./panel-constants";
+export * from "./panel-constants";
 
 /** Byte map of the whole document: a job; partial maps arrive as `bytemap-partial` events. */
 export const BytemapRequest = z.strictObject({
@@ -106,9 +100,6 @@ export type PanelRequest =
   | z.infer<typeof BookmarksSetRequest>;
 
 // ---- Results ------------------------------------------------------------------------------------
-
-/** Slice classes of the byte map (index = class number). */
-export const BYTEMAP_CLASSES = ["unknown", "zeros", "text", "binary", "random"] as const;
 
 export interface ByteMapData {
   docId: string;

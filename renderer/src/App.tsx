@@ -6,6 +6,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { HostError, type ConnectionState, type DocumentInfo, type HexmapApi, type HostEvent } from "./api";
 import { HexView, initialView, type ViewState } from "./HexView";
 import { PageCache } from "./pageCache";
+import { ByteMap } from "./panels/ByteMap";
+import { SidePanel, jumpView } from "./panels/SidePanel";
 import { EditingLayer, EditToolbar, useEditingWindow } from "./editing/EditingLayer";
 import { EditSession } from "./editing/session";
 import { useSharedMemory } from "./shm/useSharedMemory";
@@ -358,10 +360,12 @@ export function App({ api }: { api: HexmapApi }) {
 
       {shm.bar(active)}
       {shm.dialog}
-      <main className="main">
+      <main className={active ? "main workspace" : "main"}>
         {active ? (
+          <>
           <HexView
             key={active.docId}
+            overview={<ByteMap api={api} doc={active} topRow={(views[active.docId] ?? initialView).topRow} bpr={bpr} cursor={(views[active.docId] ?? initialView).cursor} onJump={(offset) => setView((v) => jumpView(v, bpr, offset))} />}
             doc={active}
             cache={cache}
             view={views[active.docId] ?? initialView}
@@ -373,6 +377,8 @@ export function App({ api }: { api: HexmapApi }) {
             editing={editing}
             live={shm.liveFor(active.docId)}
           />
+          <SidePanel api={api} doc={active} docs={docs} cache={cache} view={views[active.docId] ?? initialView} setView={setView} bpr={bpr} onNotice={notify} />
+          </>
         ) : (
           <div className="welcome" data-testid="welcome">
             <h1>Hexmap</h1>

@@ -42,6 +42,8 @@ export interface HexViewProps {
   editing?: EditSession | null;
   /** A live (shared-memory) document: told what is on screen; flashes the bytes that changed. */
   live?: LiveView | null;
+  /** Drawn beside the scrollbar (the byte map). */
+  overview?: React.ReactNode;
 }
 
 interface Metrics {
@@ -95,7 +97,7 @@ function useCacheVersion(cache: PageCache): number {
   );
 }
 
-export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice, live = null }: HexViewProps) {
+export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice, live = null, overview = null }: HexViewProps) {
   const bodyRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const areaRef = useRef<HTMLDivElement>(null);
@@ -473,6 +475,7 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
           onScrollTo={(row) => setView((v) => ({ ...v, topRow: clamp(row, 0, latest.current.m.maxTop) }))}
           onPage={(d) => scrollBy(d * latest.current.m.fullRows)}
         />
+        {overview}
       </div>
       <StatusBar doc={doc} view={view} bpr={bpr} onBprChange={onBprChange} />
       {gotoOpen && (
