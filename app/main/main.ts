@@ -11,7 +11,8 @@
 //     `open-dropped` a path the preload read from a dropped File (webUtils.getPathForFile):
 //     both are what the user asked for, and grant nothing a typed path does not. A compromised
 //     renderer could thus open files the user can read — the same reach as the user at the
-//     Open dialog — but could not write them (no edit requests yet) nor reach the network.
+//     Open dialog — and edit those it opened read-write (edits stay pending until a Save; the
+//     user sees them) — but could not reach the network.
 
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, protocol } from "electron";
 import * as fsp from "node:fs/promises";
@@ -21,6 +22,7 @@ import { APP_INDEX_URL, APP_SCHEME } from "../protocol/channels";
 import { resolveAppRequest } from "./app-protocol";
 import { fileFromArgv } from "./args";
 import { registerIpc, sendMenuCommand } from "./ipc";
+import { confirmClose, saveThroughService, unsavedDocuments } from "./unsaved";
 import { menuTemplate } from "./menu";
 import { RecentFiles } from "./recent-files";
 import { denyWebview, denyWindowOpen, lockDown, preventNavigation } from "./security";
@@ -39,6 +41,8 @@ app.enableSandbox();
 let win: BrowserWindow | null = null;
 let service: Service | null = null;
 let recent: RecentFiles | null = null;
+/** Quit was asked for (the window's close handler then says "quitting", and quits once allowed). */
+let quitting = false;
 /** Files asked for before the app was ready (macOS open-file). */
 const pendingFiles: string[] = [];
 
@@ -68,6 +72,9 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on("activate", () => {
     if (!win && app.isReady()) createWindow();
+  });
+  app.on("before-quit", () => {
+    quitting = true;
   });
   app.on("will-quit", () => {
     service?.dispose();
@@ -108,6 +115,40 @@ function createWindow(): void {
   win = w;
   lockDown(w.webContents.session, w.webContents);
   w.once("ready-to-show", () => w.show());
+  // Unsaved edits: ask (Save / Don't Save / Cancel) before the window closes or the app quits.
+  let closeAllowed = false;
+  let asking = false;
+  w.on("close", (event) => {
+    if (closeAllowed || !service || unsavedDocuments(service).length === 0) return;
+    event.preventDefault();
+    if (asking) return;
+    asking = true;
+    const s = service;
+    void confirmClose(
+      {
+        unsaved: () => unsavedDocuments(s),
+        ask: async (prompt) => (await dialog.showMessageBox(w, prompt)).response,
+        save: (docId) => saveThroughService(s, docId),
+        reportError: (title, message) => dialog.showErrorBox(title, message),
+      },
+      quitting,
+    ).then(
+      (ok) => {
+        asking = false;
+        if (!ok) {
+          quitting = false;
+          return;
+        }
+        closeAllowed = true;
+        if (quitting) app.quit();
+        else w.close();
+      },
+      () => {
+        asking = false;
+        quitting = false;
+      },
+    );
+  });
   w.on("closed", () => {
     if (win === w) win = null;
   });
@@ -118,7 +159,8 @@ function createWindow(): void {
 function openFromHost(file: string, reason: string): void {
   if (!service) return;
   try {
-    const info = service.open(file);
+    // Read-write when the file allows it (else read-only, saying why); nothing is written before Save.
+    const info = service.open(file, { readOnly: false });
     remember(file);
     service.deliver({ event: "document-opened", docId: info.docId, info, reason });
   } catch (err) {
@@ -150,6 +192,8 @@ function buildMenu(): void {
       },
       close: () => sendMenuCommand(win, "close"),
       goto: () => sendMenuCommand(win, "goto"),
+      save: () => sendMenuCommand(win, "save"),
+      saveAs: () => sendMenuCommand(win, "save-as"),
       openShm: () => sendMenuCommand(win, "open-shm"),
       createShm: () => sendMenuCommand(win, "create-shm"),
       quit: () => app.quit(),

@@ -10,6 +10,9 @@ export interface MenuActions {
   clearRecent(): void;
   close(): void;
   goto(): void;
+  /** Save / Save As of the active document (menu commands save / save-as; the renderer does the work). */
+  save?(): void;
+  saveAs?(): void;
   /** Shared memory: the renderer shows its Open/Create dialog (menu commands open-shm/create-shm). */
   openShm(): void;
   createShm(): void;
@@ -37,11 +40,16 @@ export function menuTemplate(actions: MenuActions, options: { recent: string[]; 
       { label: "Open &Shared Memory…", click: () => actions.openShm() },
       { label: "Create Shared &Memory…", click: () => actions.createShm() },
       { type: "separator" },
+      // Shown with their keys, but the keys stay the renderer's (it also handles them in the browser host).
+      ...(actions.save ? [{ label: "&Save", accelerator: "CmdOrCtrl+S", registerAccelerator: false, click: () => actions.save?.() }] : []),
+      ...(actions.saveAs ? [{ label: "Save &As…", accelerator: "CmdOrCtrl+Shift+S", registerAccelerator: false, click: () => actions.saveAs?.() }] : []),
+      { type: "separator" },
       { label: "&Close", accelerator: "CmdOrCtrl+W", click: () => actions.close() },
       ...(mac ? [] : [{ type: "separator" as const }, { label: "&Quit", accelerator: "CmdOrCtrl+Q", click: () => actions.quit() }]),
     ],
   });
-  template.push({ label: "&Edit", submenu: [{ role: "copy" }, { role: "selectAll" }] });
+  // Paste: Ctrl+V becomes a paste event in the page (the grid pastes hex or text at the cursor).
+  template.push({ label: "&Edit", submenu: [{ role: "copy" }, { role: "paste" }, { role: "selectAll" }] });
   template.push({
     label: "&Go",
     submenu: [{ label: "&Go to Offset…", accelerator: "CmdOrCtrl+G", click: () => actions.goto() }],

@@ -150,6 +150,11 @@ export function App({ api }: { api: HexmapApi }) {
     const offMenu = api.onMenuCommand((command) => {
       if (command === "goto") setGotoRequest((n) => n + 1);
       else if (command === "close" && activeRef.current) closeDoc(activeRef.current);
+      else if (command === "save" && activeRef.current) void editing.save(activeRef.current);
+      else if (command === "save-as" && activeRef.current) {
+        const d = docsRef.current.find((x) => x.docId === activeRef.current);
+        if (d) editing.openSaveAs(d);
+      }
     });
     return () => {
       offConn();

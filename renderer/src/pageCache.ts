@@ -125,8 +125,15 @@ export class PageCache {
       const within = at - page * this.pageSize;
       const n = Math.min(length - i, this.pageSize - within);
       let key = this.key(doc, page);
-      let bytes = this.get(doc, page);
+      let bytes: Uint8Array | undefined;
       let shownGen = doc.generation;
+      // A newer copy than asked for (carried over by an edit the app has not rendered yet) wins.
+      const newest = this.latest.get(`${doc.docId}:${page}`);
+      if (newest !== undefined && newest > doc.generation && this.pages.has(`${doc.docId}:${newest}:${page}`)) {
+        key = `${doc.docId}:${newest}:${page}`;
+        bytes = this.pages.get(key);
+        shownGen = newest;
+      } else bytes = this.get(doc, page);
       if (!bytes) {
         // While the page of this generation loads, show the newest copy held (after an edit,
         // undo or save): never a placeholder flash over bytes we had a moment ago.
