@@ -236,8 +236,8 @@ export class EditSession {
     return this.api
       .request("edit", { docId: doc.docId, offset, bytes, ...(group !== undefined ? { group } : {}) })
       .then((r) => {
+        this.applyState(r); // the app's generation first, then the pages (one render sees both)
         this.cache.advance(doc.docId, r.generation, 1, { patch });
-        this.applyState(r);
         return true;
       })
       .catch((err) => {
