@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readBytes, seededBytes } from "./fixture-files";
-import { expect, test, type Hexmap } from "./fixtures";
+import { expect, root, test, type Hexmap } from "./fixtures";
 
 const GiB = 1024 ** 3;
 const FOUR_GIB = 2 ** 32;
@@ -261,5 +261,37 @@ test.describe("editing", () => {
     expect(readBytes(file, 0, 1)[0]).toBe(0x22);
     expect(readBytes(file, 100, 7).toString()).toBe("OUTSIDE");
     fs.rmSync(file);
+  });
+
+  test("a file with an interrupted save's journal: the recovery dialog finishes or undoes it", async ({ hexmap }) => {
+    const { page } = hexmap;
+    // Leave a durable journal behind, as a crash right after writing it would (the engine's own kill point).
+    const engine = (m: string) => require(path.join(root, "dist", "app", "engine", m));
+    const { Editor } = engine("editor.js") as { Editor: { open(f: string): { edit(o: number, b: Uint8Array): void; save(): Promise<unknown>; close(): void } } };
+    const { setSaveFaultHook } = engine("save.js") as { setSaveFaultHook(h: ((step: string) => void) | null): void };
+    for (const [direction, want] of [
+      ["forward", "NEW"],
+      ["back", "Hex"],
+    ] as const) {
+      const file = makeCopy(hexmap.files.dir);
+      const ed = Editor.open(file);
+      ed.edit(0, Buffer.from("NEW"));
+      setSaveFaultHook((step) => {
+        if (step === "journal-durable") throw new Error("injected crash");
+      });
+      await ed.save().catch(() => {});
+      setSaveFaultHook(null);
+      ed.close();
+      expect(fs.existsSync(file + ".hexmap-journal")).toBe(true);
+
+      await hexmap.open(file);
+      await expect(page.getByTestId("recovery-dialog")).toBeVisible();
+      await page.getByTestId(direction === "forward" ? "recovery-forward" : "recovery-back").click();
+      await expect(page.getByRole("status").filter({ hasText: direction === "forward" ? "was finished" : "was undone" })).toBeVisible();
+      expect(fs.existsSync(file + ".hexmap-journal")).toBe(false);
+      expect(readBytes(file, 0, 3).toString()).toBe(want);
+      await expect.poll(async () => (await rowOf(hexmap, 0).getByTestId("row-ascii").textContent())?.slice(0, 3)).toBe(want);
+      fs.rmSync(file);
+    }
   });
 });
