@@ -20,14 +20,8 @@ const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const docId = z.string().regex(/^d[0-9]{1,9}$/, "not a document id");
 const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-export const SEARCH_ENCODINGS = ["utf8", "utf16le", "utf16be", "ascii"] as const;
-export type SearchEncoding = (typeof SEARCH_ENCODINGS)[number];
-/** Longest pattern text accepted in a request (the engine limits the encoded pattern to 1 MiB). */
-export const MAX_SEARCH_PATTERN_CHARS = 1024 * 1024;
-/** find-all: hits kept and streamed, at most (the total still counts every match). */
-export const MAX_SEARCH_HITS = 100_000;
-/** find-all: hits kept when the request does not say. */
-export const DEFAULT_SEARCH_HITS = 10_000;
+import { MAX_SEARCH_HITS, MAX_SEARCH_PATTERN_CHARS, SEARCH_ENCODINGS } from "./search-constants";
+export * from "./search-constants";
 
 export const SearchPatternSpec = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("hex"), hex: z.string().max(MAX_SEARCH_PATTERN_CHARS) }),

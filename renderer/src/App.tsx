@@ -11,6 +11,8 @@ import { SidePanel, jumpView } from "./panels/SidePanel";
 import { EditingLayer, EditToolbar, useEditingWindow } from "./editing/EditingLayer";
 import { EditSession } from "./editing/session";
 import { useSharedMemory } from "./shm/useSharedMemory";
+import { SearchBar } from "./search/SearchBar";
+import type { FoundRanges } from "./search/highlight";
 
 interface Notice {
   id: number;
@@ -53,6 +55,8 @@ export function App({ api }: { api: HexmapApi }) {
   const [gotoRequest, setGotoRequest] = useState(0);
   const [dropping, setDropping] = useState(false);
   const [openReadOnly, setOpenReadOnly] = useState(false);
+  /** Search hits the grid highlights (set by the search bar). */
+  const [found, setFound] = useState<FoundRanges | null>(null);
   const pathInput = useRef<HTMLInputElement>(null);
   const noticeId = useRef(0);
   const activeRef = useRef(activeId);
@@ -364,6 +368,7 @@ export function App({ api }: { api: HexmapApi }) {
       </div>
 
       {shm.bar(active)}
+      {active && activeView && <SearchBar api={api} doc={active} view={activeView} setView={setView} bpr={bpr} onFound={setFound} />}
       {shm.dialog}
       <main className={active ? "main workspace" : "main"}>
         {active ? (
@@ -381,6 +386,7 @@ export function App({ api }: { api: HexmapApi }) {
             onNotice={notify}
             editing={editing}
             live={shm.liveFor(active.docId)}
+            found={found}
           />
           <SidePanel api={api} doc={active} docs={docs} cache={cache} view={views[active.docId] ?? initialView} setView={setView} bpr={bpr} onNotice={notify} />
           </>

@@ -14,6 +14,7 @@ import { StatusBar } from "./StatusBar";
 import type { EditSession } from "./editing/session";
 import { useEditKeys } from "./editing/useEditKeys";
 import type { LiveView } from "./shm/liveView";
+import type { FoundRanges } from "./search/highlight";
 import { byteAtHexColumn, copyText, groupDigits, hexHeader, hexWidth, MAX_COPY, offsetDigits, type Highlight } from "./format";
 
 export const ROW_HEIGHT = 20;
@@ -44,6 +45,8 @@ export interface HexViewProps {
   live?: LiveView | null;
   /** Drawn beside the scrollbar (the byte map). */
   overview?: React.ReactNode;
+  /** Search hits to highlight in the rows on screen (the search bar's current hit and find-all hits). */
+  found?: FoundRanges | null;
 }
 
 interface Metrics {
@@ -97,7 +100,7 @@ function useCacheVersion(cache: PageCache): number {
   );
 }
 
-export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice, live = null, overview = null }: HexViewProps) {
+export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprChange, gotoRequest, onNotice, live = null, overview = null, found = null }: HexViewProps) {
   const bodyRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const areaRef = useRef<HTMLDivElement>(null);
@@ -402,8 +405,8 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
   const hl: Highlight = useMemo(() => {
     const selStart = view.anchor === null ? 1 : Math.min(view.anchor, view.cursor);
     const selEnd = view.anchor === null ? 0 : Math.max(view.anchor, view.cursor);
-    return { cursor: size > 0 ? view.cursor : -1, selStart, selEnd, nibble: editKeys.nibble };
-  }, [view.anchor, view.cursor, size, editKeys.nibble]);
+    return { cursor: size > 0 ? view.cursor : -1, selStart, selEnd, nibble: editKeys.nibble, found };
+  }, [view.anchor, view.cursor, size, editKeys.nibble, found]);
 
   const rowProps: HexRowProps = useMemo(
     () => ({ doc: docRef, cache, topRow, bpr, digits, hl, pane: view.pane, version, live, liveVersion }),

@@ -1,5 +1,7 @@
 // Pure formatting and parsing helpers for the hex grid: no DOM, no React (unit-testable).
 
+import { foundClass, type FoundRanges } from "./search/highlight";
+
 export const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, "0"));
 
 /** Printable ASCII as itself, everything else as a dot (what HxD and xxd show). */
@@ -110,11 +112,17 @@ export interface Highlight {
   selEnd: number;
   /** 1 when the next hex digit typed sets the cursor byte's low nibble (shown on its 2nd digit). */
   nibble?: number;
+  /** Search hits to mark (renderer/src/search/highlight.ts); absent: none. */
+  found?: FoundRanges | null;
 }
 
 function classOf(offset: number, h: Highlight, edited = false): RunClass {
   const inSel = offset >= h.selStart && offset <= h.selEnd;
-  const base = offset === h.cursor ? (inSel ? "cur sel" : "cur") : inSel ? "sel" : "";
+  let base = offset === h.cursor ? (inSel ? "cur sel" : "cur") : inSel ? "sel" : "";
+  if (h.found) {
+    const hit = foundClass(offset, h.found);
+    if (hit) base = base ? `${base} ${hit}` : hit;
+  }
   return edited ? (base ? `${base} ed` : "ed") : base;
 }
 

@@ -44,7 +44,7 @@ function waitDone(s: Service, jobId: string, timeoutMs = 20_000): Promise<{ done
       if (e.event === "job-done") {
         clearTimeout(timer);
         off();
-        resolve({ done: e, result: e.result!, hits, order });
+        resolve({ done: e, result: e.result as SearchDone, hits, order });
       }
     });
   });
