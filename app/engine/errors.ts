@@ -85,6 +85,7 @@ export function toHexmapError(err: unknown, ctx: ErrorContext = {}): HexmapError
     case "ERANGE":
       return new HexmapError("ERANGE", `Offset or length outside ${what}${where}: ${nativeMessage}`, opts);
     case "EINVAL":
+    case "ERR_INVALID_ARG_VALUE": // node:fs refusing a path it cannot pass to the OS (a NUL byte in it)
       return new HexmapError("EINVAL", `Invalid argument for ${what}: ${nativeMessage}`, opts);
     case "ENOTSUP":
     case "ENOSYS":
