@@ -61,13 +61,22 @@ export function asBuffer(u8: Uint8Array): Buffer {
   return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }
 
-/** Reads exactly `length` bytes or fails with EIO (the source shrank under the job). */
-export async function readExactly(src: ByteSource, offset: number, length: number, what = "the document"): Promise<Buffer> {
-  const buf = asBuffer(await src.read(offset, length));
-  if (buf.length !== length) {
-    throw new HexmapError("EIO", `${what} is shorter than it was (changed on disk?): got ${buf.length} of ${length} bytes at offset ${offset}`);
-  }
-  return buf;
+/**
+ * Reads exactly `length` bytes or fails with EIO (the source shrank under the job). The promise
+ * is marked handled at once: read-ahead callers start the next chunk's read and await it only
+ * after consuming (and yielding on) the current one, and a rejection in between (document
+ * closed, EIO) must not be reported as an unhandled rejection. Awaiting it still throws.
+ */
+export function readExactly(src: ByteSource, offset: number, length: number, what = "the document"): Promise<Buffer> {
+  const p = (async () => {
+    const buf = asBuffer(await src.read(offset, length));
+    if (buf.length !== length) {
+      throw new HexmapError("EIO", `${what} is shorter than it was (changed on disk?): got ${buf.length} of ${length} bytes at offset ${offset}`);
+    }
+    return buf;
+  })();
+  p.catch(() => undefined);
+  return p;
 }
 
 /**
