@@ -389,6 +389,15 @@ export class Editor {
     if (this.busy) throw this.busyError();
     if (typeof target !== "string" || target.length === 0 || target.includes("\0")) throw new HexmapError("EINVAL", "Save As needs a file path");
     if (this.sameFile(target)) throw new HexmapError("EINVAL", `${target} is the file being edited: use Save`);
+    // The temp file is renamed over the target: never over a folder, device, FIFO or socket (as root, over /dev/null).
+    let existing: fs.Stats | undefined;
+    try {
+      existing = fs.statSync(target);
+    } catch {
+      /* a new file */
+    }
+    if (existing?.isDirectory()) throw new HexmapError("EISDIR", `${target} is a folder: give a file name`);
+    if (existing && !existing.isFile()) throw new HexmapError("EINVAL", `${target} is not a regular file (a device, FIFO or socket): save to a file`);
     const t0 = performance.now();
     const dir = path.dirname(path.resolve(target));
     const tmp = path.join(dir, `.${path.basename(target)}.hexmap-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);

@@ -52,6 +52,8 @@ export async function exportRange(src: ByteSource, offset: number, length: numbe
     /* does not exist: fine */
   }
   if (st?.isDirectory()) throw new HexmapError("EISDIR", `${target} is a folder: give a file name`);
+  // The temp file is renamed over the target: never over a device, FIFO or socket (as root, over /dev/null).
+  if (st && !st.isFile()) throw new HexmapError("EINVAL", `${target} is not a regular file (a device, FIFO or socket): export to a file`);
   if (st && !options.overwrite) throw new HexmapError("EEXIST", `${target} exists: choose another name or allow overwriting`);
   throwIfAborted(options.signal);
 
