@@ -56,11 +56,22 @@ export class Follower {
   private checking: Promise<FollowEvent | null> | undefined;
   private again = false;
   private isClosed = false;
+  private detached = false;
 
   /** Opens `file`, builds its line index and starts following it. */
   static async open(file: string, options: FollowOptions = {}): Promise<Follower> {
     const { doc, index, id } = await openIndexed(file, options.open ?? {}, options.index ?? {});
     const f = new Follower(file, doc, index, id, options);
+    f.start();
+    return f;
+  }
+
+  /**
+   * Follows a document and index someone else opened (the Service's line view): no build here
+   * (a running or later build is extended as the file grows). detach() hands them back unclosed.
+   */
+  static adopt(file: string, doc: Document, index: LineIndex, options: FollowOptions = {}): Follower {
+    const f = new Follower(file, doc, index, identity(fs.statSync(file)), options);
     f.start();
     return f;
   }
@@ -183,7 +194,11 @@ export class Follower {
   private async reopen(reason: "replaced" | "truncated"): Promise<FollowEvent | null> {
     const opened = await openIndexed(this.path, this.openOptions, undefined, this.ix);
     if (this.isClosed) {
-      opened.doc.close();
+      if (this.detached) {
+        // The index already follows the new document: its owner keeps that one; the old one goes.
+        this.doc.close();
+        this.doc = opened.doc;
+      } else opened.doc.close();
       return null;
     }
     const old = this.doc;
@@ -202,6 +217,18 @@ export class Follower {
       }
     }
     return event;
+  }
+
+  /** Stops watching; the document and the index stay open (their owner closes them). Idempotent. */
+  detach(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.detached = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.listeners.clear();
   }
 
   /** Stops watching and closes the document and the index. Idempotent. */

@@ -20,6 +20,7 @@ import { HexmapError, toHexmapError } from "./errors";
 import { BookmarkStore } from "./bookmarks";
 import { handlePanelRequest, type PanelContext } from "./panels-service";
 import { prepareSearch } from "./search-service";
+import { LinesService, type LinesServiceOptions } from "./lines-service";
 import {
   parseRequest,
   type DocumentInfo,
@@ -313,6 +314,8 @@ export interface ServiceOptions extends DocumentPoolOptions {
   onOpened?: (info: DocumentInfo, path: string, via: "open" | "open-dropped") => void;
   /** Where bookmarks are kept (Electron: userData). Default: bookmarks.defaultConfigDir(). */
   configDir?: string;
+  /** The log view (follow interval, filter line timeout). */
+  lines?: LinesServiceOptions;
 }
 
 export class Service implements DocumentHolder {
@@ -330,6 +333,8 @@ export class Service implements DocumentHolder {
   private readonly jobDocs = new Map<string, string>();
   /** Byte map, histogram, hash, compare, export, bookmarks (app/engine/panels-service.ts). */
   private readonly panels: PanelContext;
+  /** The log view: line index, lines, follow, filter (app/engine/lines-service.ts). */
+  private readonly lines: LinesService;
 
   constructor(options: ServiceOptions = {}) {
     this.ownsPool = !options.pool;
@@ -341,6 +346,21 @@ export class Service implements DocumentHolder {
       deliver: (event) => this.deliver(event),
       bookmarks: new BookmarkStore(options.configDir),
     };
+    this.lines = new LinesService(
+      {
+        doc: (docId) => this.doc(docId),
+        detachedJob: (docId, op, work) => this.detachedJob(docId, op, work),
+        deliver: (event) => this.deliver(event),
+        reloadDocument: (docId) => {
+          const doc = this.doc(docId);
+          if (isEditable(doc) && !doc.state(docId).dirty && !doc.busy) {
+            doc.reload();
+            this.changed(docId);
+          }
+        },
+      },
+      options.lines,
+    );
   }
 
   /** Validates and answers one untrusted message. Never rejects. */
@@ -395,6 +415,7 @@ export class Service implements DocumentHolder {
     if (event.event === "document-closed") {
       this.allowed.delete(event.docId);
       this.endJobsOf(event.docId);
+      this.lines.drop(event.docId);
     }
     for (const cb of [...this.listeners]) {
       try {
@@ -410,6 +431,7 @@ export class Service implements DocumentHolder {
     if (this.disposed) return;
     this.disposed = true;
     for (const ac of this.jobs.values()) ac.abort();
+    this.lines.dispose();
     for (const docId of this.allowed) this.pool.release(docId, this);
     this.allowed.clear();
     this.listeners.clear();
@@ -640,6 +662,7 @@ export class Service implements DocumentHolder {
         this.doc(req.docId);
         this.allowed.delete(req.docId);
         this.endJobsOf(req.docId);
+        this.lines.drop(req.docId);
         this.pool.release(req.docId, this);
         return { docId: req.docId };
       case "open-shm":
@@ -669,6 +692,16 @@ export class Service implements DocumentHolder {
       case "bookmarks-get":
       case "bookmarks-set":
         return handlePanelRequest(req, this.panels);
+      case "sniff":
+      case "lines-index":
+      case "lines":
+      case "lines-pick":
+      case "line-text":
+      case "line-at-offset":
+      case "line-start":
+      case "follow":
+      case "filter":
+        return this.lines.handle(req);
       default:
         return this.dispatchEdit(req);
     }

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { PANEL_REQUESTS, type PanelEvent, type PanelJobOp, type PanelResultMap } from "./panels";
 import { SearchRequest, type SearchDone, type SearchEvent, type SearchJobOp } from "./search";
+import { LINES_REQUESTS, type LinesDone, type LinesEvent, type LinesJobOp, type LinesResultMap } from "./lines";
 
 /** Largest read a single request may ask for (the renderer reads 64 KiB pages). */
 export const MAX_READ_LENGTH = 16 * 1024 * 1024;
@@ -230,6 +231,7 @@ export const Request = z.discriminatedUnion("type", [
   WatchPauseRequest,
   ...PANEL_REQUESTS,
   SearchRequest,
+  ...LINES_REQUESTS,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
@@ -283,7 +285,7 @@ export interface ByteRange {
   length: number;
 }
 
-export interface ResultMap extends PanelResultMap {
+export interface ResultMap extends PanelResultMap, LinesResultMap {
   open: DocumentInfo;
   "open-dropped": DocumentInfo;
   list: { documents: DocumentInfo[] };
@@ -340,10 +342,12 @@ export type Event =
   | PanelEvent
   /** Find-all hits of a search job (app/protocol/search.ts). */
   | SearchEvent
+  /** The log view: index progress, follow (grew/rotated), filter hits (app/protocol/lines.ts). */
+  | LinesEvent
   /** The end of a detached job (one whose reply was just its jobId: search): its result or its error. */
-  | { event: "job-done"; jobId: string; docId: string; op: JobOp; result?: SearchDone; error?: ProtocolError };
+  | { event: "job-done"; jobId: string; docId: string; op: JobOp; result?: SearchDone | LinesDone; error?: ProtocolError };
 export type EventName = Event["event"];
-export type JobOp = "save" | "save-as" | "recover" | PanelJobOp | SearchJobOp;
+export type JobOp = "save" | "save-as" | "recover" | PanelJobOp | SearchJobOp | LinesJobOp;
 
 /** Anything a host sends to a client. */
 export type ServerMessage = Reply | Event;
