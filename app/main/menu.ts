@@ -13,6 +13,10 @@ export interface MenuActions {
   /** Save / Save As of the active document (menu commands save / save-as; the renderer does the work). */
   save?(): void;
   saveAs?(): void;
+  /** Search bar (menu commands find / find-next / find-previous; the renderer searches). */
+  find?(): void;
+  findNext?(): void;
+  findPrevious?(): void;
   /** Shared memory: the renderer shows its Open/Create dialog (menu commands open-shm/create-shm). */
   openShm(): void;
   createShm(): void;
@@ -49,7 +53,23 @@ export function menuTemplate(actions: MenuActions, options: { recent: string[]; 
     ],
   });
   // Paste: Ctrl+V becomes a paste event in the page (the grid pastes hex or text at the cursor).
-  template.push({ label: "&Edit", submenu: [{ role: "copy" }, { role: "paste" }, { role: "selectAll" }] });
+  template.push({
+    label: "&Edit",
+    submenu: [
+      { role: "copy" },
+      { role: "paste" },
+      { role: "selectAll" },
+      // Shown with their keys; the keys stay the renderer's (the search bar handles them in both hosts).
+      ...(actions.find
+        ? [
+            { type: "separator" as const },
+            { label: "&Find…", accelerator: "CmdOrCtrl+F", registerAccelerator: false, click: () => actions.find?.() },
+            { label: "Find &Next", accelerator: "F3", registerAccelerator: false, click: () => actions.findNext?.() },
+            { label: "Find &Previous", accelerator: "Shift+F3", registerAccelerator: false, click: () => actions.findPrevious?.() },
+          ]
+        : []),
+    ],
+  });
   template.push({
     label: "&Go",
     submenu: [{ label: "&Go to Offset…", accelerator: "CmdOrCtrl+G", click: () => actions.goto() }],

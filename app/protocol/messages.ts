@@ -362,7 +362,7 @@ export function isEvent(message: ServerMessage): message is Event {
  * Commands the application menu sends to the renderer (window.hexmap.onMenuCommand). The menu's
  * Open is handled in the main process (dialog) and arrives as a `document-opened` event instead.
  */
-export const MenuCommand = ["goto", "close", "open-shm", "create-shm", "save", "save-as"] as const;
+export const MenuCommand = ["goto", "close", "open-shm", "create-shm", "save", "save-as", "find", "find-next", "find-previous"] as const;
 export type MenuCommand = (typeof MenuCommand)[number];
 
 // ---- Validation -------------------------------------------------------------------------------

@@ -272,6 +272,19 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
     return () => window.removeEventListener("keydown", onKey, true);
   }, [openBar, findStep]);
 
+  // The desktop app's Edit menu (Find…, Find Next, Find Previous).
+  useEffect(
+    () =>
+      api.onMenuCommand((command) => {
+        if (command === "find") openBar();
+        else if (command === "find-next" || command === "find-previous") {
+          if (!latest.current.query.text) openBar();
+          else void findStep(command === "find-next" ? "forward" : "backward");
+        }
+      }),
+    [api, openBar, findStep],
+  );
+
   if (!open) return null;
   const inlineError = typed && !check.ok ? check.error : null;
   const pct = progress && progress.total > 0 ? Math.min(100, (progress.done / progress.total) * 100) : 0;
