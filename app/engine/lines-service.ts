@@ -163,7 +163,12 @@ export class LinesService {
         const doc = this.ctx.doc(req.docId);
         const head = doc.size > 0 ? await doc.read(0, Math.min(SNIFF_BYTES, doc.size)) : new Uint8Array(0);
         const s = sniffText(head);
-        return { docId: req.docId, text: s.text, encoding: s.encoding, bomLength: s.bomLength, reason: s.reason };
+        const unit = newlineUnit(s.encoding);
+        let hasNewline = false;
+        for (let i = 0; i + unit <= head.length && !hasNewline; i += unit) {
+          hasNewline = unit === 1 ? head[i] === 0x0a : s.encoding === "utf-16le" ? head[i] === 0x0a && head[i + 1] === 0 : head[i] === 0 && head[i + 1] === 0x0a;
+        }
+        return { docId: req.docId, text: s.text, encoding: s.encoding, bomLength: s.bomLength, reason: s.reason, hasNewline };
       }
       case "lines-index":
         return this.startIndex(req.docId, req.encoding ?? "auto");

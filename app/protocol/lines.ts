@@ -154,6 +154,8 @@ export interface SniffResult {
   encoding: LineEncoding;
   bomLength: number;
   reason: string;
+  /** The first bytes hold a line break: with `text`, the line view is the better default. */
+  hasNewline: boolean;
 }
 
 export interface LinesResult extends LineIndexState {

@@ -11,6 +11,7 @@ import { SidePanel, jumpView } from "./panels/SidePanel";
 import { EditingLayer, EditToolbar, useEditingWindow } from "./editing/EditingLayer";
 import { EditSession } from "./editing/session";
 import { useSharedMemory } from "./shm/useSharedMemory";
+import { useLineMode } from "./lines/useLineMode";
 import { SearchBar } from "./search/SearchBar";
 import type { FoundRanges } from "./search/highlight";
 
@@ -246,6 +247,15 @@ export function App({ api }: { api: HexmapApi }) {
         : { start: Math.min(activeView.anchor, activeView.cursor), length: Math.abs(activeView.cursor - activeView.anchor) + 1 }
       : null;
   const shm = useSharedMemory({ api, docs, setDocs, addDoc, notify });
+  // The log view: text files open as lines; Ctrl+T toggles (renderer/src/lines/).
+  const lineMode = useLineMode({
+    api,
+    docs,
+    active,
+    notify,
+    hexCursor: (docId) => views[docId]?.cursor ?? 0,
+    jumpHex: (docId, offset) => setViews((vs) => ({ ...vs, [docId]: jumpView(vs[docId] ?? initialView, bpr, offset) })),
+  });
   const setView = useCallback(
     (update: (v: ViewState) => ViewState) => {
       if (!activeId) return;
@@ -303,6 +313,7 @@ export function App({ api }: { api: HexmapApi }) {
         </button>
         <EditToolbar editing={editing} doc={active} selection={activeSelection} />
         {shm.buttons(connection.state === "closed")}
+        {lineMode.button(active)}
         <span className={`conn conn-${connection.state}`} data-testid="connection" title={connection.reason}>
           {api.host === "fake" ? "demo host" : connection.state === "open" ? "connected" : connection.state}
         </span>
@@ -368,10 +379,11 @@ export function App({ api }: { api: HexmapApi }) {
       </div>
 
       {shm.bar(active)}
-      {active && activeView && <SearchBar api={api} doc={active} view={activeView} setView={setView} bpr={bpr} onFound={setFound} />}
+      {active && activeView && !lineMode.isLines(active.docId) && <SearchBar api={api} doc={active} view={activeView} setView={setView} bpr={bpr} onFound={setFound} />}
       {shm.dialog}
       <main className={active ? "main workspace" : "main"}>
         {active ? (
+          lineMode.view(active) ?? (
           <>
           <HexView
             key={active.docId}
@@ -390,6 +402,7 @@ export function App({ api }: { api: HexmapApi }) {
           />
           <SidePanel api={api} doc={active} docs={docs} cache={cache} view={views[active.docId] ?? initialView} setView={setView} bpr={bpr} onNotice={notify} />
           </>
+          )
         ) : (
           <div className="welcome" data-testid="welcome">
             <h1>Hexmap</h1>
