@@ -75,6 +75,8 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
   const jobs = useMemo(() => new SearchJobs(api), [api]);
   useEffect(() => () => jobs.dispose(), [jobs]);
   const running = useRef<SearchHandle | null>(null);
+  /** Bumps with every search started: a superseded one (canceled by the next) reports nothing. */
+  const seq = useRef(0);
   const check = useMemo(() => checkPattern(query), [query]);
   const typed = query.text.length > 0;
   const latest = useRef({ view, doc, bpr, check, query, current });
@@ -84,6 +86,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
   useEffect(() => {
     running.current?.cancel();
     running.current = null;
+    seq.current++;
     setProgress(null);
     setAll(null);
     setCurrent(null);
@@ -165,9 +168,11 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
       // Next: a match at the cursor counts, unless it is the hit we are on (or a selection starts there).
       const from = direction === "forward" ? (view.anchor !== null || onCurrent ? selStart + 1 : selStart) : selStart;
       const what = direction === "forward" ? "Finding next" : "Finding previous";
+      const mine = ++seq.current;
       setMessage(null);
       try {
         let r = await runJob(direction, Math.min(from, doc.size), what);
+        if (mine !== seq.current) return;
         if (r.canceled) {
           setMessage({ kind: "info", text: "Search canceled." });
           return;
@@ -177,6 +182,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
         if (r.hits.length === 0 && (direction === "forward" ? from > 0 : from < doc.size)) {
           // HxD wraps around: search the rest from the other end.
           r = await runJob(direction, direction === "forward" ? 0 : doc.size, what);
+          if (mine !== seq.current) return;
           if (r.canceled) {
             setMessage({ kind: "info", text: "Search canceled." });
             return;
@@ -198,7 +204,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
             : null,
         );
       } catch (err) {
-        reportError(err);
+        if (mine === seq.current) reportError(err);
       }
     },
     [runJob, goTo, reportError],
@@ -212,6 +218,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
     }
     const docId = doc.docId;
     const hits: number[] = [];
+    const mine = ++seq.current;
     setMessage(null);
     setAll({ docId, hits: [], total: 0, length: check.length, done: false, canceled: false });
     let last = 0;
@@ -219,17 +226,19 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
       const r = await runJob("all", 0, "Finding all", (offsets) => {
         for (const o of offsets) hits.push(o);
         const now = Date.now();
-        if (now - last > 150) {
+        if (now - last > 150 && mine === seq.current) {
           last = now;
           setAll({ docId, hits: hits.slice(), total: hits.length, length: check.length, done: false, canceled: false });
         }
       });
+      if (mine !== seq.current) return;
       setSavedOnly(r.pendingEdits);
       setAll({ docId, hits, total: r.total, length: r.patternLength, done: true, canceled: r.canceled });
       if (r.total === 0 && !r.canceled) setMessage({ kind: "warn", text: `No match for ${describe(latest.current.query)} in the file.` });
       else if (r.canceled) setMessage({ kind: "info", text: "Search canceled: the list shows what was found so far." });
       else if (hits[0] !== undefined) goTo(hits[0], r.patternLength);
     } catch (err) {
+      if (mine !== seq.current) return;
       setAll(null);
       reportError(err);
     }
@@ -247,6 +256,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
 
   const close = useCallback(() => {
     running.current?.cancel();
+    seq.current++;
     setOpen(false);
     setAll(null);
     setMessage(null);
