@@ -1,4 +1,4 @@
-// `hexmap serve FILE [--port N] [--host 127.0.0.1] [--no-open]`: the browser host.
+// `hexmap serve [FILE] [--write] [--port N] [--host 127.0.0.1] [--no-open]`: the browser host.
 // Prints exactly one line on stdout, "Hexmap: http://HOST:PORT/?token=…"; warnings go to stderr.
 // Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 when the file or the port cannot be
 // had, 2 for a usage error.
@@ -11,9 +11,11 @@ import { SERVE_URL_LINE_PREFIX } from "../protocol/channels";
 import { isLoopbackHost } from "../serve/guard";
 import { startServer } from "../serve/server";
 
-const USAGE = `Usage: hexmap serve FILE [--port N] [--host ADDRESS] [--no-open]
+const USAGE = `Usage: hexmap serve [FILE] [--write] [--port N] [--host ADDRESS] [--no-open]
 
-Serves the Hexmap viewer for FILE to a browser, at a URL with a per-run token.
+Serves the Hexmap viewer for FILE to a browser, at a URL with a per-run token. Without FILE the
+page starts empty: open files or shared-memory sections from it.
+  -w, --write     open FILE for editing (default: read-only)
   --port N        port to listen on (default 0: any free port)
   --host ADDRESS  address to bind (default 127.0.0.1; anything else exposes the file to the network)
   --no-open       do not open a browser`;
@@ -31,7 +33,7 @@ export function findRendererDir(): string {
 }
 
 export async function runServe(argv: string[]): Promise<number> {
-  let values: { port?: string; host?: string; "no-open"?: boolean; help?: boolean };
+  let values: { port?: string; host?: string; "no-open"?: boolean; help?: boolean; write?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -40,6 +42,7 @@ export async function runServe(argv: string[]): Promise<number> {
         port: { type: "string" },
         host: { type: "string" },
         "no-open": { type: "boolean" },
+        write: { type: "boolean", short: "w" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -53,11 +56,15 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  if (positionals.length !== 1) {
-    process.stderr.write(`hexmap serve: expected exactly one FILE\n${USAGE}\n`);
+  if (positionals.length > 1) {
+    process.stderr.write(`hexmap serve: expected at most one FILE\n${USAGE}\n`);
     return 2;
   }
-  const file = positionals[0]!;
+  const file = positionals[0];
+  if (values.write && file === undefined) {
+    process.stderr.write(`hexmap serve: --write needs a FILE\n${USAGE}\n`);
+    return 2;
+  }
   let port = 0;
   if (values.port !== undefined) {
     if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) {
@@ -80,7 +87,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   let server;
   try {
-    server = await startServer({ file, host, port, rendererDir });
+    server = await startServer({ ...(file !== undefined ? { file } : {}), writable: values.write === true, host, port, rendererDir });
   } catch (err) {
     const e = err as { message?: string; code?: string };
     const message = e.code === "EADDRINUSE" ? `port ${port} is already in use` : (e.message ?? String(err));
@@ -89,7 +96,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   if (!isLoopbackHost(host)) {
     process.stderr.write(
-      `hexmap serve: warning: listening on ${host}, not only this machine: anyone who can reach it and has the URL can read ${file} and any file you can read\n`,
+      `hexmap serve: warning: listening on ${host}, not only this machine: anyone who can reach it and has the URL can read ${file ?? "the files you open"} and any file you can read\n`,
     );
   }
   process.stdout.write(`${SERVE_URL_LINE_PREFIX}${server.url}\n`);

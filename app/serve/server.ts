@@ -38,6 +38,8 @@ export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 export interface ServerOptions {
   /** A file opened at start and shared with every client (they get it via `list`). */
   file?: string;
+  /** Open `file` for editing (default false: read-only, so a viewer never changes it). */
+  writable?: boolean;
   /** Address to bind; default 127.0.0.1. */
   host?: string;
   /** Port; 0 (default) picks a free one. */
@@ -87,7 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let shared: DocumentInfo | null = null;
   if (options.file !== undefined) {
     try {
-      const docId = pool.open(options.file, { readOnly: true }, hostHolder);
+      const docId = pool.open(options.file, { readOnly: !options.writable }, hostHolder);
       shared = pool.info(docId);
     } catch (err) {
       pool.dispose();

@@ -11,6 +11,7 @@ import { SERVE_URL_LINE_PREFIX } from "../../app/protocol/channels";
 import type { Event } from "../../app/protocol/messages";
 import { contentSecurityPolicy, tokenMatches } from "../../app/serve/guard";
 import { MAX_INBOUND_MESSAGE, startServer, type RunningServer } from "../../app/serve/server";
+import { runServe as runServeInProcess } from "../../app/cli/serve";
 import { FOUR_GIB, GiB, cleanupFixtures, makeFile, makeSparseFile, makeTempDir, type SparseFixture } from "../fixtures";
 
 after(cleanupFixtures);
@@ -337,6 +338,33 @@ describe("browser host", () => {
     assert.equal(other.pool.openCount, 0);
   });
 
+  it("shares the command-line file read-only by default and read-write with writable (serve --write)", async () => {
+    for (const writable of [false, true]) {
+      const other = await startServer({ file: fx.path, rendererDir, writable });
+      const client = await connectWebSocket(new WebSocket(`ws://127.0.0.1:${other.port}/ws?token=${other.token}`, { origin: other.origin }) as never);
+      try {
+        const [doc] = (await client.request("list")).documents;
+        assert.equal(doc?.readOnly, !writable);
+      } finally {
+        client.close();
+        await other.close();
+      }
+    }
+  });
+
+  it("starts with no file: nothing listed, files can still be opened", async () => {
+    const other = await startServer({ rendererDir });
+    const client = await connectWebSocket(new WebSocket(`ws://127.0.0.1:${other.port}/ws?token=${other.token}`, { origin: other.origin }) as never);
+    try {
+      assert.equal((await client.request("list")).documents.length, 0);
+      const info = await client.request("open", { path: fx.path });
+      assert.equal(info.size, fx.size);
+    } finally {
+      client.close();
+      await other.close();
+    }
+  });
+
   it("startServer rejects a file it cannot open, typed", async () => {
     await assert.rejects(startServer({ file: path.join(root, "missing.bin"), rendererDir }), { code: "ENOENT" });
   });
@@ -393,10 +421,22 @@ describe("hexmap serve (command line)", () => {
     assert.equal(await missing.exited, 1);
     assert.equal(missing.out(), "");
     assert.match(missing.err(), /^hexmap serve: No such file: .*nope\.bin\n$/);
-    for (const args of [[], ["a", "b"], ["a", "--port", "x"], ["a", "--port", "70000"], ["a", "--bogus"]]) {
+    for (const args of [["a", "b"], ["a", "--port", "x"], ["a", "--port", "70000"], ["a", "--bogus"]]) {
       const r = runServe(args, { HEXMAP_RENDERER_DIR: dir });
       assert.equal(await r.exited, 2, args.join(" "));
     }
+  });
+
+  it("--write needs a FILE (exit 2 before binding anything)", async () => {
+    const write = process.stderr.write;
+    let err = "";
+    process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
+    try {
+      assert.equal(await runServeInProcess(["--write"]), 2);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.match(err, /--write needs a FILE/);
   });
 
   it("warns when bound beyond loopback", async () => {
