@@ -107,8 +107,11 @@ async function scanPairs(
     const lo = Math.max(start, (pos - 1) - ((pos - 1) % chunk));
     return [lo, pos];
   };
-  const readPair = (lo: number, hi: number) =>
-    Promise.all([readExactly(a, lo, hi - lo, "the first document"), readExactly(b, lo, hi - lo, "the second document")]);
+  const readPair = (lo: number, hi: number) => {
+    const p = Promise.all([readExactly(a, lo, hi - lo, "the first document"), readExactly(b, lo, hi - lo, "the second document")]);
+    p.catch(() => undefined); // a read-ahead must not reject unhandled (see readExactly); awaiting it still throws
+    return p;
+  };
   let pos = backward ? end : start;
   let [lo, hi] = pieceAt(pos);
   let pending: Promise<[Buffer, Buffer]> | undefined = readPair(lo, hi);
@@ -230,8 +233,11 @@ export async function* iterateDifferences(a: ByteSource, b: ByteSource, options:
   throwIfAborted(options.signal);
   let found = 0;
   let pos = start;
-  const readPair = (lo: number, n: number) =>
-    Promise.all([readExactly(a, lo, n, "the first document"), readExactly(b, lo, n, "the second document")]);
+  const readPair = (lo: number, n: number) => {
+    const p = Promise.all([readExactly(a, lo, n, "the first document"), readExactly(b, lo, n, "the second document")]);
+    p.catch(() => undefined); // a read-ahead must not reject unhandled (see readExactly); awaiting it still throws
+    return p;
+  };
   const sizeAt = (p: number) => Math.min(end, p - (p % chunk) + chunk) - p;
   let pending: Promise<[Buffer, Buffer]> | undefined = pos < end ? readPair(pos, sizeAt(pos)) : undefined;
   try {
