@@ -5,10 +5,11 @@
 //   1. native addon (node-gyp), TypeScript (tsc: build + typecheck), renderer + preload bundles
 //   2. Linux leg: node:test over dist/native/test and dist/test (addon, engine, CLI, protocol, hosts)
 //   3. win32 leg: the same addon/engine tests in Windows Node.js under Wine (scripts/test-wine.js)
+//   3b. sanitizers: the addon tests against an ASan+UBSan build of the addon (scripts/sanitize.sh, Linux)
 //   4. e2e: Playwright specs against the browser host in system Chromium (the Electron project
 //      runs only where an Electron binary exists, and says so when skipped)
 //
-// Options: --only=linux,wine,e2e (comma list) to run some legs; HEXMAP_SKIP_BUILD=1 to skip step 1.
+// Options: --only=linux,wine,sanitize,e2e (comma list) to run some legs; HEXMAP_SKIP_BUILD=1 to skip step 1.
 "use strict";
 
 const { spawnSync } = require("node:child_process");
@@ -129,6 +130,23 @@ if (want("wine")) {
     if (s.passed === 0 && s.failed === 0) hardFailure = true;
     count("win32 leg (Wine)", s.passed, s.failed, s.skipped, status);
   }
+}
+
+// ---- 3b. sanitizers (ASan + UBSan) -----------------------------------------------------------
+if (want("sanitize") && process.platform === "linux") {
+  const tap = path.join(outDir, "sanitize.tap");
+  fs.rmSync(tap, { force: true });
+  const status = run("sanitizers (ASan+UBSan addon tests)", "bash", ["scripts/sanitize.sh"]);
+  const text = fs.existsSync(tap) ? fs.readFileSync(tap, "utf8") : "";
+  const last = (name) => {
+    const all = [...text.matchAll(new RegExp(`^# ${name} (\\d+)$`, "gm"))];
+    return all.length ? Number(all[all.length - 1][1]) : 0;
+  };
+  const passed = last("pass");
+  const failed = last("fail") + last("cancelled");
+  const skipped = last("skipped") + last("todo");
+  if (passed === 0 && failed === 0) hardFailure = true;
+  count("sanitizers (ASan+UBSan)", passed, failed, skipped, status);
 }
 
 // ---- 4. e2e (Playwright) --------------------------------------------------------------------
