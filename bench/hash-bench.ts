@@ -15,32 +15,14 @@ import * as path from "node:path";
 import { Document } from "../app/engine/document";
 import { hashRange } from "../app/engine/hash";
 import { MiB, cleanupFixtures, makeTempDir } from "../test/fixtures";
+import { type Row, median, root, spawnTimed, writeResult } from "./common";
 
-const root = path.resolve(__dirname, "..", "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SIZE = Number(process.env.BENCH_HASH_MIB ?? 1024) * MiB;
 
-interface Row {
-  name: string;
-  unit: string;
-  value: number;
-  peer?: string;
-  peerValue?: number;
-  /** value / peerValue (higher is better for GB/s). */
-  ratio?: number;
-  note?: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 function timed(cmd: string, args: string[]): { seconds: number; stdout: string; status: number | null } {
-  const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: "latin1", maxBuffer: 16 * MiB });
-  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const { ns, r } = spawnTimed(cmd, args, { encoding: "latin1", maxBuffer: 16 * MiB });
+  const seconds = Number(ns) / 1e9;
   if (r.error) throw r.error;
   return { seconds, stdout: r.stdout, status: r.status };
 }
@@ -122,10 +104,8 @@ async function main(): Promise<void> {
       const ratio = r.ratio !== undefined ? `   ratio ${r.ratio.toFixed(2)}× (speed, hexmap / ${r.peer})` : "";
       console.log(`${r.name.padEnd(w)}  ${r.value.toFixed(3)} ${r.unit}${peer}${ratio}${r.note ? `   (${r.note})` : ""}`);
     }
-    const outDir = path.join(root, "bench", "results");
-    fs.mkdirSync(outDir, { recursive: true });
     const json = { bench: "hash", date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), via: hexmap.via, runs: RUNS, sizeBytes: SIZE, rows };
-    fs.writeFileSync(path.join(outDir, "hash.json"), JSON.stringify(json, null, 2) + "\n");
+    writeResult("hash", json);
   } finally {
     cleanupFixtures();
   }

@@ -21,43 +21,13 @@ import { Document } from "../app/engine/document";
 import { LineIndex, countDocumentNewlines } from "../app/engine/line-index";
 import { getLines } from "../app/engine/lines";
 import { GiB, MiB, Rng } from "../test/fixtures";
+import { type Row, findOnPath, median, root, spawnTimed, writeResult } from "./common";
 
-const root = path.resolve(__dirname, "..", "..");
 const bin = path.join(root, "bin", "hexmap.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SIZE = Number(process.env.BENCH_LINES_SIZE ?? 2 * GiB);
 const SEED = 6;
 const KEEP = process.env.BENCH_KEEP === "1";
-
-interface Row {
-  name: string;
-  unit: string;
-  value: number;
-  peer?: string;
-  peerValue?: number;
-  /** value / peerValue. */
-  ratio?: number;
-  note?: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
 
 const LEVELS = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
 const MESSAGES = [
@@ -100,9 +70,8 @@ function makeLog(file: string): void {
 }
 
 function timeProcess(cmd: string, args: string[]): { ms: number; stdout: string } {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: "C" } });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const { ns, r } = spawnTimed(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: "C" } });
+  const ms = Number(ns) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
   return { ms, stdout: r.stdout };
 }
@@ -231,12 +200,7 @@ async function main(): Promise<void> {
   for (const row of table) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd());
   console.log(`(${RUNS} runs each, median; ${(SIZE / GiB).toFixed(2)} GiB in the page cache; ${os.cpus().length} CPUs; ratio for GB/s rows: hexmap/peer (higher is better), for ms rows: hexmap/peer (lower is better))`);
   if (!findOnPath("lnav")) console.log("lnav is not installed (apt-get install lnav): the first-screen peer is missing");
-  const out = path.join(root, "bench", "results", "lines.json");
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(
-    out,
-    JSON.stringify({ bench: "lines", date: new Date().toISOString(), size: SIZE, runs: RUNS, generated, cpus: os.cpus().length, node: process.version, rows }, null, 2) + "\n",
-  );
+  const out = writeResult("lines", { bench: "lines", date: new Date().toISOString(), size: SIZE, runs: RUNS, generated, cpus: os.cpus().length, node: process.version, rows });
   console.log(`wrote ${path.relative(root, out)}`);
 }
 

@@ -13,52 +13,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Document } from "../app/engine/document";
 import { GiB, KiB, MiB, Rng, cleanupFixtures, makeSparseFile, makeTempDir } from "../test/fixtures";
+import { type Row, findOnPath, median, percentile, root, writeResult } from "./common";
 
-const root = path.resolve(__dirname, "..", "..");
 const READS = Number(process.env.BENCH_READS ?? 20000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZE = 16 * GiB;
 const DUMP_AT = 12 * GiB + 4096 + 3; // unaligned on purpose
 const DUMP_LEN = 1 * MiB;
 
-interface Row {
-  name: string;
-  unit: string;
-  value: number;
-  peer?: string;
-  peerValue?: number;
-  /** value / peerValue (lower is better for times). */
-  ratio?: number;
-  note?: string;
-}
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 const ms = (ns: bigint) => Number(ns) / 1e6;
 const us = (ns: bigint) => Number(ns) / 1e3;
 const rssMiB = () => process.memoryUsage().rss / MiB;
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
 
 async function engineReads(doc: Document, offsets: number[]): Promise<{ lat: number[]; totalMs: number }> {
   const lat: number[] = [];
@@ -197,11 +162,8 @@ async function main(): Promise<void> {
     const dump = dumpVsXxd(fx.path, dir, rows);
     console.log(`\nread bench: ${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length}, node ${process.version}, ${process.platform}-${process.arch}\n`);
     printTable(rows);
-    const outDir = path.join(root, "bench", "results");
-    fs.mkdirSync(outDir, { recursive: true });
     const json = { bench: "read", date: new Date().toISOString(), node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, fileSize: SIZE, rows, reads, dump };
-    fs.writeFileSync(path.join(outDir, "read.json"), JSON.stringify(json, null, 2) + "\n");
-    console.log(`\nwrote ${path.relative(root, path.join(outDir, "read.json"))}`);
+    console.log(`\nwrote ${path.relative(root, writeResult("read", json))}`);
     if (dump.identical === false) process.exitCode = 1;
   } finally {
     cleanupFixtures();

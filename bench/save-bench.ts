@@ -15,16 +15,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Editor } from "../app/engine/editor";
 import { GiB, Rng, cleanupFixtures, makeSparseFile, makeTempDir } from "../test/fixtures";
+import { median, root, writeResult } from "./common";
 
-const root = path.resolve(__dirname, "..", "..");
 const EDITS = Number(process.env.BENCH_EDITS ?? 10000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function offsets(rng: Rng, size: number, n: number): number[] {
   const set = new Set<number>();
@@ -142,11 +136,8 @@ async function main(): Promise<void> {
     for (const b of body) console.log(line(b));
     console.log("\nphases (median ms): " + rows.map((r) => `${r.file}: ` + Object.entries(r.phases).map(([k, v]) => `${k} ${fmt(v, 0)}`).join(", ")).join(" | "));
     console.log(`save time 16 GiB / 1 GiB: ${fmt(ratio, 2)}× (about 1 means save time does not grow with the file)`);
-    const outDir = path.join(root, "bench", "results");
-    fs.mkdirSync(outDir, { recursive: true });
     const json = { bench: "save", date: new Date().toISOString(), node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, edits: EDITS, runs: RUNS, rows, ratio16to1: ratio };
-    fs.writeFileSync(path.join(outDir, "save.json"), JSON.stringify(json, null, 2) + "\n");
-    console.log(`wrote ${path.relative(root, path.join(outDir, "save.json"))}`);
+    console.log(`wrote ${path.relative(root, writeResult("save", json))}`);
     if (rows.some((r) => !r.verified)) process.exitCode = 1;
   } finally {
     cleanupFixtures();

@@ -20,26 +20,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { countNewlines, startSearch } from "../app/engine/search";
 import { GiB, MiB, Rng } from "../test/fixtures";
+import { findOnPath, median, root, spawnTimed, writeResult } from "./common";
 
-const root = path.resolve(__dirname, "..", "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SIZE = 2 * GiB;
 const LITERAL = "E_HEXMAP_7731";
 const FILE = process.env.BENCH_SEARCH_FILE ?? path.join(os.tmpdir(), "hexmap-bench-search-2GiB.log");
 const STAMP = `${FILE}.v1`; // marks a complete file made by this version of the generator
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
 
 /** Seeded pseudo-log lines; one line in ~5000 is an error carrying the literal (once). */
 function generate(file: string): void {
@@ -92,9 +79,8 @@ const timeBin = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 /** Runs a command with its output captured; peak RSS from /usr/bin/time -f %M when there is one. */
 function run(cmd: string, args: string[]): Timed {
   const argv = timeBin ? ["-f", "%M", cmd, ...args] : args;
-  const s = process.hrtime.bigint();
-  const r = spawnSync(timeBin ?? cmd, argv, { encoding: "utf8", maxBuffer: 16 * MiB });
-  const ms = Number(process.hrtime.bigint() - s) / 1e6;
+  const { ns, r } = spawnTimed(timeBin ?? cmd, argv, { encoding: "utf8", maxBuffer: 16 * MiB });
+  const ms = Number(ns) / 1e6;
   let rssKiB: number | undefined;
   if (timeBin) {
     const lines = r.stderr.trim().split("\n");
@@ -102,12 +88,6 @@ function run(cmd: string, args: string[]): Timed {
     if (Number.isFinite(last)) rssKiB = last;
   }
   return { ms, rssKiB, stdout: r.stdout, status: r.status };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 interface Tool {
@@ -250,29 +230,20 @@ async function main(): Promise<void> {
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of table) console.log(line(row));
 
-  const outDir = path.join(root, "bench", "results");
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(
-    path.join(outDir, "search.json"),
-    JSON.stringify(
-      {
-        bench: "search",
-        date: new Date().toISOString(),
-        node: process.version,
-        platform: `${process.platform}-${process.arch}`,
-        cpus: os.cpus().length,
-        loadAverage: [load0, load1],
-        file: FILE,
-        fileSize: size,
-        literal: LITERAL,
-        runs: RUNS,
-        nodeStartupMs: median(startup),
-        rows,
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  writeResult("search", {
+    bench: "search",
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: os.cpus().length,
+    loadAverage: [load0, load1],
+    file: FILE,
+    fileSize: size,
+    literal: LITERAL,
+    runs: RUNS,
+    nodeStartupMs: median(startup),
+    rows,
+  });
   console.log(`\nwrote bench/results/search.json`);
   if (process.env.BENCH_DELETE === "1") {
     fs.rmSync(FILE, { force: true });

@@ -18,16 +18,12 @@ import * as path from "node:path";
 import { chromium, type Page } from "@playwright/test";
 import { startServer } from "../app/serve/server";
 import { BIG_SIZE, BLOCK, BLOCKS, expectedRow, makeFixtures, readBytes, removeFixtures } from "../e2e/fixture-files";
+import { percentile, root, writeResult } from "./common";
 
-const root = path.resolve(__dirname, "..", "..");
 const GOTOS = Number(process.env.BENCH_GOTOS ?? 50);
 const SCROLL_MS = Number(process.env.BENCH_SCROLL_MS ?? 5000);
 const BPR = 16;
 
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
 /** Seeded offsets: half inside the seeded blocks (distinct bytes), half anywhere in the file. */
@@ -259,10 +255,7 @@ async function main(): Promise<void> {
       );
     }
     console.log("");
-    const outDir = path.join(root, "bench", "results");
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, "ui.json"), JSON.stringify(result, null, 2) + "\n");
-    console.log(`wrote ${path.relative(root, path.join(outDir, "ui.json"))}`);
+    console.log(`wrote ${path.relative(root, writeResult("ui", result))}`);
   } finally {
     await browser.close();
     await server.close();
