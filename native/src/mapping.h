@@ -82,6 +82,16 @@ bool FlushView(View* view, size_t at, size_t length, OsError* err);
 // Flushes the file's buffers to the device: FlushFileBuffers / fsync. No-op for sections.
 bool SyncSource(Source* src, OsError* err);
 
+// Sparse files: the first range of data (bytes not in a hole) that intersects [from, limit), as
+// [*dataStart, *dataEnd) clipped to limit; *dataStart = *dataEnd = limit when [from, limit) is all
+// hole. Holes read as zeros, so scans may skip them. Where the OS or file system cannot say
+// (no SEEK_DATA, a section, an error) it reports [from, limit) as data, which is always safe.
+// Bytes past the current end of file (a file truncated meanwhile) are reported as data, so
+// reading them faults with EIO as before. A plain syscall: safe on any thread. Never fails today;
+// the bool and err are for backends that might.
+bool NextDataRange(Source* src, uint64_t from, uint64_t limit, uint64_t* dataStart, uint64_t* dataEnd,
+                   OsError* err);
+
 // Closes the source. All views of it must have been unmapped first.
 void CloseSource(Source* src);
 

@@ -346,6 +346,41 @@ bool SyncSource(Source* src, OsError* err) {
   return true;
 }
 
+bool NextDataRange(Source* src, uint64_t from, uint64_t limit, uint64_t* dataStart, uint64_t* dataEnd,
+                   OsError* /*err*/) {
+  *dataStart = from;
+  *dataEnd = limit;  // "all data" unless the file system says otherwise
+  if (from >= limit) {
+    *dataStart = limit;
+    return true;
+  }
+  if (from > static_cast<uint64_t>(INT64_MAX)) return true;
+  // lseek moves the shared file offset, which nothing here uses (all I/O is mapped), and returns
+  // its own result atomically, so worker threads may call it concurrently.
+  const off_t d = ::lseek(src->fd, static_cast<off_t>(from), SEEK_DATA);
+  if (d < 0) {
+    if (errno != ENXIO) return true;  // EINVAL (no SEEK_DATA here) and the like: scan everything
+    // No data from `from` to the end of file. Past the end there is no file at all (truncated
+    // under us): call that data, so the read faults and reports EIO.
+    struct stat st;
+    if (::fstat(src->fd, &st) != 0) return true;
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size <= from) return true;
+    *dataStart = size < limit ? size : limit;
+    return true;
+  }
+  const uint64_t ds = static_cast<uint64_t>(d);
+  if (ds < from) return true;  // not expected; be safe
+  if (ds >= limit) {
+    *dataStart = *dataEnd = limit;
+    return true;
+  }
+  *dataStart = ds;
+  const off_t h = ::lseek(src->fd, d, SEEK_HOLE);
+  if (h > d && static_cast<uint64_t>(h) < limit) *dataEnd = static_cast<uint64_t>(h);
+  return true;
+}
+
 void CloseSource(Source* src) {
   if (!src) return;
   if (src->fd >= 0) CloseFd(src->fd);
