@@ -363,6 +363,107 @@ Geometry Resolve(const ScanGeometry& g, uint64_t overlap) {
   return r;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Holes. A sparse file's holes read as zeros, so a scan need not read them: no newline lies in a
+// hole, and a pattern that cannot match a run of zeros cannot match at a start p whose bytes
+// [p, p+m) all lie in one hole. Matches that reach into a hole from data (or out of one into
+// data) start at positions that are still scanned. The range is taken in segments; each asks the
+// OS (NextDataRange: SEEK_DATA/SEEK_HOLE) where its holes are, then scans only the runs between
+// the skippable spans, counting the skipped starts as scanned.
+
+struct Span {
+  uint64_t lo, hi;
+};
+
+constexpr uint64_t kSegment = 1ull << 30;          // starts whose holes are looked up at once
+constexpr uint64_t kMinSkip = 64ull << 10;         // shorter spans are cheaper to scan than to skip
+constexpr size_t kMaxSkipsPerSegment = 1024;       // a badly fragmented file: scan the rest instead
+
+// Starts p in [a, b), on the grid base + k*align, whose bytes [p, p+m) lie wholly in one hole, as
+// sorted spans with ends on the grid (or b), each at least kMinSkip long. [a, b) must lie on the
+// grid at both ends (b may be the range's end, which is on the grid too).
+void SkippableStarts(Source* src, uint64_t a, uint64_t b, uint64_t m, uint64_t base, uint64_t align,
+                     std::vector<Span>* out) {
+  out->clear();
+  if (b - a < kMinSkip) return;
+  auto up = [&](uint64_t x) { return base + (x - base + align - 1) / align * align; };
+  const uint64_t end = b + m - 1;
+  uint64_t x = a;
+  while (x < end && out->size() < kMaxSkipsPerSegment) {
+    uint64_t ds = x, de = end;
+    OsError ignored;
+    if (!NextDataRange(src, x, end, &ds, &de, &ignored)) return;
+    if (ds > x && ds - x >= m) {
+      // Starts in [x, ds - m + 1) read only hole bytes; ds - m + 1 <= b. A grid start below
+      // up(s1) is at most s1 - 1 when s1 is off the grid, so it is skippable too.
+      const uint64_t s0 = up(x);
+      const uint64_t s1 = std::min(b, up(ds - m + 1));
+      if (s1 > s0 && s1 - s0 >= kMinSkip) out->push_back({s0, s1});
+    }
+    if (ds >= end || de <= ds) return;
+    x = de;
+  }
+}
+
+// Calls run(lo, hi) for the runs of starts in [a, b) that must be scanned, in the scan's
+// direction, and skipped(n) for the n starts of each skippable span between them. Stops early
+// (returning false) when run returns false or, at a segment's start, when stop() says so.
+template <typename Stopped, typename Run, typename Skipped>
+bool ForEachRun(Source* src, bool skipHoles, uint64_t m, uint64_t align, uint64_t a, uint64_t b, bool forward,
+                Stopped&& stop, Run&& run, Skipped&& skipped) {
+  std::vector<Span> skips;
+  auto segment = [&](uint64_t sa, uint64_t sb) {
+    if (stop()) return false;
+    if (skipHoles) {
+      SkippableStarts(src, sa, sb, m, a, align, &skips);
+    } else {
+      skips.clear();
+    }
+    if (forward) {
+      uint64_t pos = sa;
+      for (const Span& s : skips) {
+        if (s.lo > pos && !run(pos, s.lo)) return false;
+        skipped(s.hi - s.lo);
+        pos = s.hi;
+      }
+      return pos >= sb || run(pos, sb);
+    }
+    uint64_t pos = sb;
+    for (auto it = skips.rbegin(); it != skips.rend(); ++it) {
+      if (it->hi < pos && !run(it->hi, pos)) return false;
+      skipped(it->hi - it->lo);
+      pos = it->lo;
+    }
+    return pos <= sa || run(sa, pos);
+  };
+  // Segment edges stay on the grid: kSegment is a multiple of any align.
+  if (forward) {
+    for (uint64_t sa = a; sa < b;) {
+      const uint64_t sb = b - sa > kSegment ? sa + kSegment : b;
+      if (!segment(sa, sb)) return false;
+      sa = sb;
+    }
+  } else {
+    uint64_t sb = b;
+    while (sb > a) {
+      // The first segment from the top is the ragged one, so the others stay on the grid.
+      const uint64_t rag = (sb - a) % kSegment;
+      const uint64_t sa = sb - (rag ? rag : kSegment);
+      if (!segment(sa, sb)) return false;
+      sb = sa;
+    }
+  }
+  return true;
+}
+
+// Whether the pattern matches a run of zeros (then holes hold matches and must be scanned).
+bool MatchesZeros(const Matcher& m) {
+  for (size_t i = 0; i < m.length; i++) {
+    if ((0 & m.mask[i]) != m.value[i]) return false;
+  }
+  return true;
+}
+
 void CompileError(std::string* error, const char* text) {
   if (error) *error = text;
 }
@@ -525,70 +626,90 @@ bool RunSearch(Source* src, const Matcher& matcher, const SearchParams& params, 
   const uint64_t lastStart = to - m + 1;  // starts are < lastStart
   const Geometry g = Resolve(params.geometry, m - 1);
 
+  const bool skipHoles = !MatchesZeros(matcher);
+  auto tick = [&](uint64_t n) {
+    if (control) control->scanned.fetch_add(n, std::memory_order_relaxed);
+    if (sink) sink->Tick();
+  };
+  auto canceled = [&] {
+    if (!Canceled(control)) return false;
+    out->canceled = true;
+    return true;
+  };
+
   if (params.mode == SearchMode::Backward) {
     WindowReader reader(src, to, g.window);
     std::vector<uint8_t> buffer(static_cast<size_t>(g.chunk + m - 1 + 4096));
-    uint64_t hi = std::min(params.from, lastStart);
-    while (hi > 0) {
-      if (Canceled(control)) {
-        out->canceled = true;
-        return true;
+    bool failed = false;
+    auto run = [&](uint64_t runLo, uint64_t runHi) {
+      for (uint64_t hi = runHi; hi > runLo;) {
+        if (canceled()) return false;
+        const uint64_t lo = hi - runLo > g.chunk ? hi - g.chunk : runLo;
+        const size_t n = static_cast<size_t>(hi - lo);
+        const uint8_t* data = reader.Read(lo, static_cast<size_t>(n + m - 1), false, buffer.data(), err);
+        if (!data) {
+          failed = true;
+          return false;
+        }
+        bool found = false;
+        uint64_t last = 0;
+        auto f = [&](uint64_t s) {
+          found = true;
+          last = s;
+          return true;
+        };
+        Match(matcher, data, n, f);
+        tick(n);
+        if (found) {
+          out->found = true;
+          out->hit = lo + last;
+          return false;
+        }
+        hi = lo;
       }
-      const uint64_t lo = hi > g.chunk ? hi - g.chunk : 0;
-      const size_t n = static_cast<size_t>(hi - lo);
-      const uint8_t* data = reader.Read(lo, static_cast<size_t>(n + m - 1), false, buffer.data(), err);
-      if (!data) return false;
-      bool found = false;
-      uint64_t last = 0;
-      auto f = [&](uint64_t s) {
-        found = true;
-        last = s;
-        return true;
-      };
-      Match(matcher, data, n, f);
-      if (control) control->scanned.fetch_add(n, std::memory_order_relaxed);
-      if (sink) sink->Tick();
-      if (found) {
-        out->found = true;
-        out->hit = lo + last;
-        return true;
-      }
-      hi = lo;
-    }
-    return true;
+      return true;
+    };
+    ForEachRun(src, skipHoles, m, 1, 0, std::min(params.from, lastStart), false, canceled, run, tick);
+    return !failed;
   }
 
   if (params.mode == SearchMode::Forward) {
     WindowReader reader(src, to, g.window);
     std::vector<uint8_t> buffer(static_cast<size_t>(g.chunk + m - 1 + 4096));
-    for (uint64_t lo = params.from; lo < lastStart;) {
-      if (Canceled(control)) {
-        out->canceled = true;
-        return true;
+    bool failed = false;
+    auto run = [&](uint64_t runLo, uint64_t runHi) {
+      for (uint64_t lo = runLo; lo < runHi;) {
+        if (canceled()) return false;
+        const uint64_t hi = std::min(runHi, lo + g.chunk);
+        const size_t n = static_cast<size_t>(hi - lo);
+        const uint8_t* data = reader.Read(lo, static_cast<size_t>(n + m - 1), true, buffer.data(), err);
+        if (!data) {
+          failed = true;
+          return false;
+        }
+        bool found = false;
+        uint64_t first = 0;
+        auto f = [&](uint64_t s) {
+          found = true;
+          first = s;
+          return false;
+        };
+        Match(matcher, data, n, f);
+        if (found) {
+          out->found = true;
+          out->hit = lo + first;
+          if (control) control->scanned.fetch_add(first + 1, std::memory_order_relaxed);
+          return false;
+        }
+        tick(n);
+        lo = hi;
       }
-      const uint64_t hi = std::min(lastStart, lo + g.chunk);
-      const size_t n = static_cast<size_t>(hi - lo);
-      const uint8_t* data = reader.Read(lo, static_cast<size_t>(n + m - 1), true, buffer.data(), err);
-      if (!data) return false;
-      bool found = false;
-      uint64_t first = 0;
-      auto f = [&](uint64_t s) {
-        found = true;
-        first = s;
-        return false;
-      };
-      Match(matcher, data, n, f);
-      if (found) {
-        out->found = true;
-        out->hit = lo + first;
-        if (control) control->scanned.fetch_add(first + 1, std::memory_order_relaxed);
-        return true;
-      }
-      if (control) control->scanned.fetch_add(n, std::memory_order_relaxed);
-      if (sink) sink->Tick();
-      lo = hi;
+      return true;
+    };
+    if (params.from < lastStart) {
+      ForEachRun(src, skipHoles, m, 1, params.from, lastStart, true, canceled, run, tick);
     }
-    return true;
+    return !failed;
   }
 
   // All: every match, in parallel slices of the range. The first slice streams its hits to the
@@ -608,37 +729,42 @@ bool RunSearch(Source* src, const Matcher& matcher, const SearchParams& params, 
       batch.clear();
     };
     uint64_t total = 0, kept = 0;
-    for (uint64_t lo = from; lo < until;) {
-      if (stop()) {
-        r.stopped = true;
-        break;
-      }
-      const uint64_t hi = std::min(until, lo + g.chunk);
-      const size_t n = static_cast<size_t>(hi - lo);
-      const uint8_t* data = reader.Read(lo, static_cast<size_t>(n + m - 1), true, buffer.data(), &r.err);
-      if (!data) {
-        r.ok = false;
-        stop.failed.store(true);
-        break;
-      }
-      auto f = [&](uint64_t s) {
-        total++;
-        if (kept < maxHits) {
-          kept++;
-          if (part == 0) {
-            batch.push_back(lo + s);
-            if (batch.size() >= kHitBatch) flush();
-          } else {
-            r.hits.push_back(lo + s);
-          }
+    auto stopped = [&] {
+      if (!stop()) return false;
+      r.stopped = true;
+      return true;
+    };
+    auto run = [&](uint64_t runLo, uint64_t runHi) {
+      for (uint64_t lo = runLo; lo < runHi;) {
+        if (stopped()) return false;
+        const uint64_t hi = std::min(runHi, lo + g.chunk);
+        const size_t n = static_cast<size_t>(hi - lo);
+        const uint8_t* data = reader.Read(lo, static_cast<size_t>(n + m - 1), true, buffer.data(), &r.err);
+        if (!data) {
+          r.ok = false;
+          stop.failed.store(true);
+          return false;
         }
-        return true;
-      };
-      Match(matcher, data, n, f);
-      if (control) control->scanned.fetch_add(n, std::memory_order_relaxed);
-      if (sink) sink->Tick();
-      lo = hi;
-    }
+        auto f = [&](uint64_t s) {
+          total++;
+          if (kept < maxHits) {
+            kept++;
+            if (part == 0) {
+              batch.push_back(lo + s);
+              if (batch.size() >= kHitBatch) flush();
+            } else {
+              r.hits.push_back(lo + s);
+            }
+          }
+          return true;
+        };
+        Match(matcher, data, n, f);
+        tick(n);
+        lo = hi;
+      }
+      return true;
+    };
+    ForEachRun(src, skipHoles, m, 1, from, until, true, stopped, run, tick);
     flush();
     r.total = total;
     if (part == 0) out->kept = kept;
@@ -729,37 +855,47 @@ bool RunLineCount(Source* src, const LineParams& params, ScanControl* control, S
     // find it, so the walk stays short whatever K is.
     constexpr size_t kSub = 16 << 10;
     uint64_t total = 0;
-    for (uint64_t lo = from; lo < until;) {
-      if (stop()) {
-        r.stopped = true;
-        break;
-      }
-      const uint64_t hi = std::min(until, lo + g.chunk);
-      const size_t n = static_cast<size_t>(hi - lo);
-      const uint8_t* data = reader.Read(lo, n, true, buffer.data(), &r.err);
-      if (!data) {
-        r.ok = false;
-        stop.failed.store(true);
-        break;
-      }
-      if (k == 0) {
-        total += count(data, n);
-      } else {
-        for (size_t at = 0; at < n; at += kSub) {
-          const size_t len = std::min(kSub, n - at);
-          const uint64_t c = count(data + at, len);
-          if (c && total % k + c >= k) Sample(data + at, len, unit, unitValue, total, c, k, lo + at, &samples);
-          total += c;
-        }
-        if (sink && samples.size() >= 4096) {
-          sink->Samples(samples.data(), samples.size());
-          samples.clear();
-        }
-      }
+    auto stopped = [&] {
+      if (!stop()) return false;
+      r.stopped = true;
+      return true;
+    };
+    auto tick = [&](uint64_t n) {
       if (control) control->scanned.fetch_add(n, std::memory_order_relaxed);
       if (sink) sink->Tick();
-      lo = hi;
-    }
+    };
+    auto run = [&](uint64_t runLo, uint64_t runHi) {
+      for (uint64_t lo = runLo; lo < runHi;) {
+        if (stopped()) return false;
+        const uint64_t hi = std::min(runHi, lo + g.chunk);
+        const size_t n = static_cast<size_t>(hi - lo);
+        const uint8_t* data = reader.Read(lo, n, true, buffer.data(), &r.err);
+        if (!data) {
+          r.ok = false;
+          stop.failed.store(true);
+          return false;
+        }
+        if (k == 0) {
+          total += count(data, n);
+        } else {
+          for (size_t at = 0; at < n; at += kSub) {
+            const size_t len = std::min(kSub, n - at);
+            const uint64_t c = count(data + at, len);
+            if (c && total % k + c >= k) Sample(data + at, len, unit, unitValue, total, c, k, lo + at, &samples);
+            total += c;
+          }
+          if (sink && samples.size() >= 4096) {
+            sink->Samples(samples.data(), samples.size());
+            samples.clear();
+          }
+        }
+        tick(n);
+        lo = hi;
+      }
+      return true;
+    };
+    // A hole holds no newline: no '\n' byte, no U+000A unit.
+    ForEachRun(src, true, unit, unit, from, until, true, stopped, run, tick);
     if (sink && !samples.empty()) sink->Samples(samples.data(), samples.size());
     r.total = total;
   });
