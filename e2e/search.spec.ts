@@ -92,8 +92,9 @@ test.describe("search bar", () => {
   });
 
   test("Cancel ends a long search: the progress bar shows, then goes with a notice", async ({ hexmap }) => {
-    const needle = Uint8Array.from([0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]);
-    expect(occurrences(hexmap.files.big, BIG_REGIONS, needle)).toEqual([]);
+    // Scans skip holes when the pattern cannot match zeros, so a long search needs one that can:
+    // counting every run of eight zero bytes in 64 GiB of holes takes long enough to cancel.
+    const needle = new Uint8Array(8);
     const input = await openSearch(hexmap);
     await input.fill(hexOf(needle));
     await hexmap.page.getByTestId("search-all").click();
@@ -103,7 +104,7 @@ test.describe("search bar", () => {
     await hexmap.page.getByTestId("search-cancel").click();
     await expect(progress).toBeHidden({ timeout: 1_000 });
     await expect(hexmap.page.getByTestId("search-message")).toContainText("canceled");
-    await expect(hexmap.page.getByTestId("search-summary")).toContainText("0 matches (canceled)");
+    await expect(hexmap.page.getByTestId("search-summary")).toContainText("(canceled)");
     // Esc with nothing running closes the bar.
     await input.press("Escape");
     await expect(hexmap.page.getByTestId("search-bar")).toBeHidden();

@@ -516,7 +516,7 @@ function Results({ api, doc, results, current, onPick }: { api: HexmapApi; doc: 
   const summary = !results.done
     ? `${groupDigits(shown)} found so far…`
     : shown < results.total
-      ? `${groupDigits(shown)} of ${groupDigits(results.total)} shown`
+      ? `${groupDigits(shown)} of ${groupDigits(results.total)} shown${results.canceled ? " (canceled)" : ""}`
       : `${groupDigits(results.total)} ${results.total === 1 ? "match" : "matches"}${results.canceled ? " (canceled)" : ""}`;
   return (
     <div className="search-results" data-testid="search-results">
