@@ -46,8 +46,6 @@ async function openSearch(hexmap: Hexmap) {
 
 test.describe("search bar", () => {
   test("hex bytes of a block past 4 GiB: Enter jumps there, selects and highlights the hit; Esc closes", async ({ hexmap }) => {
-    // The scan from offset 0 crosses 4 GiB of holes first: seconds normally, longer on a loaded CI machine.
-    test.setTimeout(120_000);
     const at = 2 ** 32 + 5 + 0x1234;
     const needle = readBytes(hexmap.files.big, at, 8);
     const expected = occurrences(hexmap.files.big, BIG_REGIONS, needle);
@@ -56,7 +54,7 @@ test.describe("search bar", () => {
     await input.fill(hexOf(needle).toLowerCase());
     await expect(hexmap.page.getByTestId("search-error")).toHaveCount(0);
     await input.press("Enter");
-    await expect.poll(async () => (await hexmap.status()).selStart, { timeout: 90_000 }).toBe(at);
+    await expect.poll(async () => (await hexmap.status()).selStart, { timeout: 20_000 }).toBe(at);
     const status = await hexmap.status();
     expect(status.selLength).toBe(8);
     const rows = await hexmap.expectRowsMatchFile(hexmap.files.big);
