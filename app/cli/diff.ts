@@ -7,11 +7,10 @@
 //
 // Offsets stay absolute with --from (cmp -i prints them relative to the skip).
 
-import type { Writable } from "node:stream";
 import { Document } from "../engine/document";
-import { HexmapError } from "../engine/errors";
 import { findNextDifference, iterateDifferences } from "../engine/compare";
 import { UsageError, parseArgs, parseCount } from "./args";
+import { Output, OutputClosed, errorText, parseCommandLine, type CliStreams } from "./output";
 
 const USAGE = `Usage: hexmap diff A B [--max N] [--from N] [--length N]
 
@@ -24,69 +23,6 @@ printed to stderr (as cmp does).
   --length N   compare at most N bytes (like cmp -n)
 Numbers are decimal or 0x hex.
 `;
-
-/** Thrown when the reader of our output went away (EPIPE): stop quietly. */
-export class OutputClosed extends Error {}
-
-/** Writes to a stream with backpressure; EPIPE becomes OutputClosed, other failures EIO. */
-export class Output {
-  private failure: Error | undefined;
-  private readonly onError = (err: Error) => {
-    this.failure ??= err;
-  };
-
-  constructor(private readonly out: Writable) {
-    out.on("error", this.onError);
-  }
-
-  async write(chunk: Buffer | string): Promise<void> {
-    this.check();
-    if (!this.out.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.out.off("drain", done);
-          this.out.off("error", done);
-          this.out.off("close", done);
-          resolve();
-        };
-        this.out.on("drain", done);
-        this.out.on("error", done);
-        this.out.on("close", done);
-      });
-    }
-    this.check();
-  }
-
-  /** Waits until everything written so far has been handed to the OS. */
-  async flush(): Promise<void> {
-    this.check();
-    if (this.out.writableEnded || this.out.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.out.off("error", done);
-        this.out.off("close", done);
-        resolve();
-      };
-      this.out.once("error", done);
-      this.out.once("close", done);
-      this.out.write(Buffer.alloc(0), () => done());
-    });
-    this.check();
-  }
-
-  detach(): void {
-    // Keep a no-op listener: a late EPIPE must not become an uncaught exception.
-    this.out.off("error", this.onError);
-    this.out.on("error", () => {});
-  }
-
-  private check(): void {
-    if (!this.failure) return;
-    const code = (this.failure as { code?: string }).code;
-    if (code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || code === "ECONNRESET") throw new OutputClosed();
-    throw new HexmapError("EIO", `Cannot write the output: ${this.failure.message}`, { cause: this.failure });
-  }
-}
 
 export function decimalWidth(n: number): number {
   let w = 1;
@@ -148,29 +84,13 @@ export function parseDiffArgs(argv: readonly string[]): DiffArgs | "help" {
   return { a: positionals[0]!, b: positionals[1]!, max: text("max"), from: text("from") ?? 0, length: text("length") };
 }
 
-export interface CliStreams {
-  stdout?: Writable;
-  stderr?: Writable;
-}
-
 /** `hexmap diff`: resolves to cmp's exit status (0 same, 1 different, 2 trouble). Never throws. */
 export async function runDiff(argv: string[], streams: CliStreams = {}): Promise<number> {
   const stdout = streams.stdout ?? process.stdout;
   const stderr = streams.stderr ?? process.stderr;
-  let args: DiffArgs | "help";
-  try {
-    args = parseDiffArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      stderr.write(`hexmap diff: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  if (args === "help") {
-    stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine("diff", () => parseDiffArgs(argv), USAGE, stdout, stderr);
+  if ("exit" in parsed) return parsed.exit;
+  const { args } = parsed;
   const docs: Document[] = [];
   const out = new Output(stdout);
   let differs = false;
@@ -211,8 +131,7 @@ export async function runDiff(argv: string[], streams: CliStreams = {}): Promise
     return differs ? 1 : 0;
   } catch (err) {
     if (err instanceof OutputClosed) return differs ? 1 : 0;
-    const message = (err as { message?: unknown }).message;
-    stderr.write(`hexmap diff: ${typeof message === "string" ? message : String(err)}\n`);
+    stderr.write(`hexmap diff: ${errorText(err)}\n`);
     return 2;
   } finally {
     out.detach();

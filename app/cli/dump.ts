@@ -5,8 +5,8 @@
 
 import type { Writable } from "node:stream";
 import { Document } from "../engine/document";
-import { HexmapError } from "../engine/errors";
 import { UsageError, parseArgs, parseCount, parseNumber } from "./args";
+import { GuardedOutput, OutputClosed, waitForDrain } from "./output";
 
 export const DUMP_CHUNK = 1024 * 1024; // a multiple of 16, so rows line up across chunks
 /** Input bytes formatted per write (a multiple of 16). */
@@ -145,21 +145,13 @@ export function parseDumpArgs(argv: readonly string[]): DumpRange | "help" {
   return { file: positionals[0]!, offset: offset.value, fromEnd: offset.negative, length };
 }
 
-/** Thrown when the reader of our output went away (EPIPE): stop quietly. */
-class OutputClosed extends Error {}
-
 /** Writes to a stream, honouring backpressure and turning EPIPE into OutputClosed. */
-class Sink {
-  private failure: Error | undefined;
-  private readonly onError = (err: Error) => {
-    this.failure ??= err;
-  };
-
+class Sink extends GuardedOutput {
   /** Settles when the stream fails or closes: nothing waits on a dead stream. */
   private readonly gone: Promise<void>;
 
-  constructor(private readonly out: Writable) {
-    out.on("error", this.onError);
+  constructor(out: Writable) {
+    super(out);
     this.gone = new Promise<void>((resolve) => {
       out.once("error", () => resolve());
       out.once("close", () => resolve());
@@ -175,17 +167,7 @@ class Sink {
     let finished!: () => void;
     const done = Promise.race([new Promise<void>((resolve) => (finished = resolve)), this.gone]);
     if (this.out.write(chunk, () => finished())) return { done };
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.out.off("drain", done);
-        this.out.off("error", done);
-        this.out.off("close", done);
-        resolve();
-      };
-      this.out.on("drain", done);
-      this.out.on("error", done);
-      this.out.on("close", done);
-    });
+    await waitForDrain(this.out);
     this.check();
     return { done };
   }
@@ -195,19 +177,6 @@ class Sink {
     this.check();
     await new Promise<void>((resolve) => this.out.write(Buffer.alloc(0), () => resolve()));
     this.check();
-  }
-
-  detach(): void {
-    // Keep a no-op listener: a late EPIPE must not become an uncaught exception.
-    this.out.off("error", this.onError);
-    this.out.on("error", () => {});
-  }
-
-  private check(): void {
-    if (!this.failure) return;
-    const code = (this.failure as { code?: string }).code;
-    if (code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || code === "ECONNRESET") throw new OutputClosed();
-    throw new HexmapError("EIO", `Cannot write the output: ${this.failure.message}`, { cause: this.failure });
   }
 }
 

@@ -13,7 +13,7 @@ import type { Writable } from "node:stream";
 import { Document } from "../engine/document";
 import { HASH_ALGORITHMS, hashRange, isHashAlgorithm, type HashAlgorithm } from "../engine/hash";
 import { UsageError, parseArgs, parseCount } from "./args";
-import { Output, OutputClosed, type CliStreams } from "./diff";
+import { Output, OutputClosed, errorText, parseCommandLine, type CliStreams } from "./output";
 
 const USAGE = `Usage: hexmap hash FILE... [--offset N] [--length N] [--algo ALGO] [--tag] [--progress]
 
@@ -104,20 +104,9 @@ export function formatHashLines(
 export async function runHash(argv: string[], streams: CliStreams = {}): Promise<number> {
   const stdout = streams.stdout ?? process.stdout;
   const stderr = streams.stderr ?? process.stderr;
-  let args: HashArgs | "help";
-  try {
-    args = parseHashArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      stderr.write(`hexmap hash: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  if (args === "help") {
-    stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine("hash", () => parseHashArgs(argv), USAGE, stdout, stderr);
+  if ("exit" in parsed) return parsed.exit;
+  const { args } = parsed;
   const out = new Output(stdout);
   let status = 0;
   try {
@@ -135,8 +124,7 @@ export async function runHash(argv: string[], streams: CliStreams = {}): Promise
         await out.write(formatHashLines(file, result.digests, args.algorithms, { tag: args.tag, manyFiles: args.files.length > 1 }));
       } catch (err) {
         if (err instanceof OutputClosed) throw err;
-        const message = (err as { message?: unknown }).message;
-        stderr.write(`hexmap hash: ${typeof message === "string" ? message : String(err)}\n`);
+        stderr.write(`hexmap hash: ${errorText(err)}\n`);
         status = 1;
       } finally {
         doc?.close();
@@ -145,8 +133,7 @@ export async function runHash(argv: string[], streams: CliStreams = {}): Promise
     await out.flush();
   } catch (err) {
     if (!(err instanceof OutputClosed)) {
-      const message = (err as { message?: unknown }).message;
-      stderr.write(`hexmap hash: ${typeof message === "string" ? message : String(err)}\n`);
+      stderr.write(`hexmap hash: ${errorText(err)}\n`);
       return 1;
     }
   } finally {

@@ -8,11 +8,10 @@
 // scans only up to the last line printed. Exit status: 0; 1 on I/O errors or when line N is past
 // the end; 2 on usage errors.
 
-import type { Writable } from "node:stream";
 import { Document } from "../engine/document";
 import { LineIndex, isTextEncoding, type TextEncoding } from "../engine/line-index";
 import { UsageError, parseArgs, parseCount } from "./args";
-import { Output, OutputClosed } from "./diff";
+import { Output, OutputClosed, errorText, parseCommandLine, type CliStreams } from "./output";
 
 const USAGE = `Usage: hexmap lines FILE [--line N [--count M]] [--encoding E] [--progress]
 
@@ -72,33 +71,16 @@ export function parseLinesArgs(argv: readonly string[]): LinesArgs | "help" {
   return { file: positionals[0]!, line, count, encoding, progress: options.has("progress") };
 }
 
-export interface CliStreams {
-  stdout?: Writable;
-  stderr?: Writable;
-}
-
 const COPY_CHUNK = 1024 * 1024;
 
 export async function runLines(argv: string[], streams: CliStreams = {}): Promise<number> {
   const stdout = streams.stdout ?? process.stdout;
   const stderr = streams.stderr ?? process.stderr;
-  let args: LinesArgs | "help";
-  try {
-    args = parseLinesArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      stderr.write(`hexmap lines: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  if (args === "help") {
-    stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine("lines", () => parseLinesArgs(argv), USAGE, stdout, stderr);
+  if ("exit" in parsed) return parsed.exit;
+  const { args } = parsed;
   const fail = (err: unknown): number => {
-    const message = (err as { message?: unknown }).message;
-    stderr.write(`hexmap lines: ${typeof message === "string" ? message : String(err)}\n`);
+    stderr.write(`hexmap lines: ${errorText(err)}\n`);
     return 1;
   };
   let doc: Document;

@@ -13,6 +13,7 @@ import { HexmapError } from "../engine/errors";
 import { TEXT_ENCODINGS, compilePattern, type PatternSpec, type SearchPattern, type TextEncoding } from "../engine/pattern";
 import { startSearch } from "../engine/search";
 import { UsageError, parseArgs, parseCount } from "./args";
+import { GuardedOutput, OutputClosed, waitForDrain } from "./output";
 import * as fs from "node:fs";
 
 const USAGE = `Usage: hexmap search FILE (--hex PATTERN | --text TEXT) [options]
@@ -97,16 +98,11 @@ function parseSearchArgs(argv: string[]): SearchArgs | "help" {
   };
 }
 
-class OutputClosed extends Error {}
-
 /** Line output with backpressure; EPIPE (e.g. `| head`) ends the listing quietly. */
-class Lines {
-  private failure: Error | undefined;
-  private readonly onError = (err: Error) => {
-    this.failure ??= err;
-  };
-  constructor(private readonly out: Writable) {
-    out.on("error", this.onError);
+class Lines extends GuardedOutput {
+  constructor(out: Writable) {
+    // ECONNRESET is not among them here: it stays an I/O error.
+    super(out, ["EPIPE", "ERR_STREAM_DESTROYED"]);
   }
   write(offsets: readonly number[]): void {
     if (offsets.length === 0 || this.failure) return;
@@ -115,35 +111,13 @@ class Lines {
   /** Waits until the stream has taken most of what was written. */
   async drain(): Promise<void> {
     this.check();
-    if (this.out.writableLength > HIGH_WATER) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.out.off("drain", done);
-          this.out.off("error", done);
-          this.out.off("close", done);
-          resolve();
-        };
-        this.out.on("drain", done);
-        this.out.on("error", done);
-        this.out.on("close", done);
-      });
-    }
+    if (this.out.writableLength > HIGH_WATER) await waitForDrain(this.out);
     this.check();
   }
   async flush(): Promise<void> {
     this.check();
     await new Promise<void>((resolve) => this.out.write("", () => resolve()));
     this.check();
-  }
-  detach(): void {
-    this.out.off("error", this.onError);
-    this.out.on("error", () => {});
-  }
-  private check(): void {
-    if (!this.failure) return;
-    const code = (this.failure as { code?: string }).code;
-    if (code === "EPIPE" || code === "ERR_STREAM_DESTROYED") throw new OutputClosed();
-    throw new HexmapError("EIO", `Cannot write the output: ${this.failure.message}`, { cause: this.failure });
   }
 }
 
