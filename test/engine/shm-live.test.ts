@@ -6,8 +6,6 @@
 // started with process.execPath, which is node.exe).
 
 import * as assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { loadNative } from "../../native/index";
 import { HexmapError } from "../../app/engine/errors";
@@ -20,33 +18,13 @@ import {
   unlinkShm,
   writeShm,
 } from "../../app/engine/shm";
+import { SHM_TEXT as TEXT, ShmRig, isWin } from "../shm-helpers";
 
 const native = loadNative();
-const isWin = process.platform === "win32";
-const TEXT = "This is common data!";
-const CHILD = path.join(__dirname, "..", "shm", "writer-child.js");
+const rig = new ShmRig("hexmap-live");
+const uniqueName = (tag: string): string => rig.uniqueName(tag);
 
-const names: string[] = [];
-const children: ChildProcessWithoutNullStreams[] = [];
-
-function uniqueName(tag: string): string {
-  const base = `hexmap-live-${process.pid}-${tag}-${Math.random().toString(36).slice(2, 8)}`;
-  names.push(base);
-  return isWin ? `Local\\${base}` : base;
-}
-
-after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill();
-  if (!isWin) {
-    for (const n of names) {
-      try {
-        native.unlinkShm(n);
-      } catch {
-        /* gone already */
-      }
-    }
-  }
-});
+after(() => rig.cleanup());
 
 async function rejectsCode(p: Promise<unknown>, code: string, what = ""): Promise<HexmapError> {
   try {
@@ -68,78 +46,6 @@ function throwsCode(fn: () => unknown, code: string, what = ""): HexmapError {
     return err;
   }
   assert.fail(`${what}: expected ${code}, but it succeeded`);
-}
-
-/** The writer child: JSON lines both ways (see writer-child.ts). */
-class Writer {
-  private lines: string[] = [];
-  private waiting: Array<(line: string) => void> = [];
-  private stderr = "";
-  readonly exited: Promise<number | null>;
-
-  constructor(readonly proc: ChildProcessWithoutNullStreams) {
-    let buf = "";
-    proc.stdout.setEncoding("utf8");
-    proc.stdout.on("data", (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, "");
-        buf = buf.slice(nl + 1);
-        const w = this.waiting.shift();
-        if (w) w(line);
-        else this.lines.push(line);
-      }
-    });
-    proc.stderr.setEncoding("utf8");
-    proc.stderr.on("data", (c: string) => (this.stderr += c));
-    this.exited = new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
-  }
-
-  static async start(name: string, size: number, text = TEXT): Promise<{ writer: Writer; ready: { size: number; created: boolean } }> {
-    const proc = spawn(process.execPath, [CHILD, name, String(size), text], { stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
-    children.push(proc);
-    const writer = new Writer(proc);
-    const ready = (await writer.next(20000)) as { ready: boolean; size: number; created: boolean; message?: string };
-    assert.equal(ready.ready, true, `child failed: ${JSON.stringify(ready)} ${writer.stderr}`);
-    return { writer, ready };
-  }
-
-  next(timeoutMs = 10000): Promise<Record<string, unknown>> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(JSON.parse(line));
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`child said nothing for ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
-      const onExit = () => reject(new Error(`child exited; stderr: ${this.stderr}`));
-      this.proc.once("exit", onExit);
-      this.waiting.push((l) => {
-        clearTimeout(t);
-        this.proc.off("exit", onExit);
-        resolve(JSON.parse(l));
-      });
-    });
-  }
-
-  async ask(cmd: object): Promise<Record<string, unknown>> {
-    this.proc.stdin.write(JSON.stringify(cmd) + "\n");
-    const reply = await this.next();
-    assert.equal(reply.ok, true, `child: ${JSON.stringify(reply)}`);
-    return reply;
-  }
-
-  async read(offset: number, length: number): Promise<Buffer> {
-    return Buffer.from((await this.ask({ op: "read", offset, length })).hex as string, "hex");
-  }
-
-  async write(...writes: Array<[number, string | Buffer]>): Promise<void> {
-    await this.ask({ op: "write", writes: writes.map(([offset, b]) => ({ offset, hex: Buffer.from(b).toString("hex") })) });
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
-    this.proc.stdin.end(JSON.stringify({ op: "exit" }) + "\n");
-    await this.exited;
-  }
 }
 
 /** Sizes of opened sections: exact on POSIX; Windows (Wine) may round up to whole pages. */
@@ -179,7 +85,7 @@ describe("shared memory across processes", () => {
   test("a child creates and writes; we open by name, read the same bytes, edit one, the child sees it", async () => {
     const name = uniqueName("basic");
     const size = 3 * native.granularity + 100;
-    const { writer, ready } = await Writer.start(name, size);
+    const { writer, ready } = await rig.startWriter(name, size);
     assert.equal(ready.created, true);
     assert.equal(ready.size, size, "the creator sees the exact size");
 
@@ -204,7 +110,7 @@ describe("shared memory across processes", () => {
       assert.deepEqual([...(await writer.read(size - 1, 1))], [0xee]);
 
       // And the other way: the child writes, we read the new bytes (no caching of stale pages).
-      await writer.write([2 * g + 7, "from the child"]);
+      await writer.writeAll([2 * g + 7, "from the child"]);
       assert.equal((await doc.read(2 * g + 7, 14)).toString(), "from the child");
     } finally {
       doc.close();
@@ -214,7 +120,7 @@ describe("shared memory across processes", () => {
 
   test("LiveWatcher reports exactly the ranges the child changes, within the watched ranges", async () => {
     const name = uniqueName("watch");
-    const { writer } = await Writer.start(name, 8192);
+    const { writer } = await rig.startWriter(name, 8192);
     const doc = openSharedMemoryDocument(name);
     const w = new LiveWatcher(doc, { intervalMs: 20 });
     try {
@@ -227,7 +133,7 @@ describe("shared memory across processes", () => {
         { offset: 3, length: 3 },
         { offset: 1004, length: 2 },
       ]);
-      await writer.write([3, "abc"], [500, "outside"], [1004, Buffer.from([0xaa, 0xbb])]);
+      await writer.writeAll([3, "abc"], [500, "outside"], [1004, Buffer.from([0xaa, 0xbb])]);
       const { union, events } = await got;
       assert.deepEqual(union, [
         { offset: 3, length: 3 },
@@ -237,7 +143,7 @@ describe("shared memory across processes", () => {
       assert.equal(w.generation, events[events.length - 1]!.generation);
 
       // Writing the same bytes again is not a change.
-      await writer.write([3, "abc"]);
+      await writer.writeAll([3, "abc"]);
       await sleep(100);
       assert.equal(await w.poll(), null, "same bytes: no change");
 
@@ -246,7 +152,7 @@ describe("shared memory across processes", () => {
       assert.equal(w.paused, true);
       let reported = 0;
       const off = w.onChange(() => reported++);
-      await writer.write([10, "Z"]);
+      await writer.writeAll([10, "Z"]);
       await sleep(150);
       assert.equal(reported, 0, "no reports while paused");
       off();
@@ -262,20 +168,20 @@ describe("shared memory across processes", () => {
 
   test("LiveWatcher: new ranges keep old snapshots, new bytes start as a baseline; own writes can be noted", async () => {
     const name = uniqueName("ranges");
-    const { writer } = await Writer.start(name, 4096);
+    const { writer } = await rig.startWriter(name, 4096);
     const doc = openSharedMemoryDocument(name, { readOnly: false });
     const w = new LiveWatcher(doc, { paused: true });
     try {
       assert.equal(w.intervalMs, 100, "default interval");
       w.setRanges([{ offset: 0, length: 64 }]);
       await w.poll();
-      await writer.write([10, "Q"], [2000, "R"]);
+      await writer.writeAll([10, "Q"], [2000, "R"]);
       // Scroll: overlapping ranges merge; [0,64) keeps its snapshot, [2000,2016) is new.
       w.setRanges([{ offset: 0, length: 32 }, { offset: 16, length: 48 }, { offset: 2000, length: 16 }]);
       assert.deepEqual(w.ranges, [{ offset: 0, length: 64 }, { offset: 2000, length: 16 }]);
       const c1 = await w.poll();
       assert.deepEqual(c1?.ranges, [{ offset: 10, length: 1 }], "the change at 10 survived the scroll; 2000 was a baseline");
-      await writer.write([2001, "S"]);
+      await writer.writeAll([2001, "S"]);
       assert.deepEqual((await w.poll())?.ranges, [{ offset: 2001, length: 1 }]);
 
       // Our own edit, noted: not reported back as an outside change.
@@ -312,7 +218,7 @@ describe("shared memory across processes", () => {
 
   test("immediate writes with undo/redo, seen by the child", async () => {
     const name = uniqueName("undo");
-    const { writer } = await Writer.start(name, 4096);
+    const { writer } = await rig.startWriter(name, 4096);
     const doc = openSharedMemoryDocument(name, { readOnly: false });
     try {
       const log = new ShmEditLog(doc);
@@ -354,7 +260,7 @@ describe("shared memory across processes", () => {
 
   test("read-only documents refuse writes (EACCES); bad writes are ERANGE/EINVAL/EBADDOC", async () => {
     const name = uniqueName("ro");
-    const { writer } = await Writer.start(name, 4096);
+    const { writer } = await rig.startWriter(name, 4096);
     const ro = openSharedMemoryDocument(name);
     try {
       assert.equal(ro.readOnly, true);
@@ -394,7 +300,7 @@ describe("shared memory across processes", () => {
     throwsCode(() => openSharedMemorySource(name, { create: 10000, readOnly: true }), "EINVAL", "read-only create");
 
     // Another process opens what we created.
-    const { writer, ready } = await Writer.start(name, 10000, "");
+    const { writer, ready } = await rig.startWriter(name, 10000, "");
     assert.equal(ready.created, false);
     await writeShm(a, 9999, Buffer.from([0x5a]));
     assert.deepEqual([...(await writer.read(9999, 1))], [0x5a]);

@@ -3,44 +3,17 @@
 // file's lines), truncates it in place (`rotated`, reason truncated); memory stays flat over many
 // small appends; polling alone (no fs.watch) works too.
 import * as assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline";
 import { after, describe, test } from "node:test";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { Follower, type FollowEvent } from "../../app/engine/follow";
 import { getLines } from "../../app/engine/lines";
 import { cleanupFixtures, makeTempDir } from "../fixtures";
+import { FollowWriter as Writer, writerLine as expectedLine } from "./writer";
 
 after(() => cleanupFixtures());
-
-const writerScript = path.join(__dirname, "follow-writer.js");
-
-class Writer {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly replies: Array<() => void> = [];
-  constructor(file: string) {
-    this.child = spawn(process.execPath, [writerScript, file], { stdio: ["pipe", "pipe", "pipe"] });
-    readline.createInterface({ input: this.child.stdout }).on("line", () => this.replies.shift()?.());
-  }
-  send(cmd: string): Promise<void> {
-    return new Promise((resolve) => {
-      this.replies.push(resolve);
-      this.child.stdin.write(cmd + "\n");
-    });
-  }
-  async exit(): Promise<void> {
-    const done = new Promise((r) => this.child.once("exit", r));
-    this.child.stdin.end();
-    await done;
-  }
-}
-
-function expectedLine(gen: string, i: number): string {
-  return `${gen} line ${i} ${"x".repeat(i % 37)}`;
-}
 
 async function waitFor(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
   const t0 = Date.now();

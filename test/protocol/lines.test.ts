@@ -6,14 +6,13 @@
 // while other requests keep answering, cancel.
 
 import { strict as assert } from "node:assert";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as path from "node:path";
-import * as readline from "node:readline";
 import { after, describe, it } from "node:test";
 import { DocumentPool, Service } from "../../app/engine/service";
 import type { Event, Reply } from "../../app/protocol/messages";
 import type { FilterDone, LinesResult } from "../../app/protocol/lines";
 import { Rng, cleanupFixtures, makeFile, makeTempDir } from "../fixtures";
+import { FollowWriter as Writer, writerLine } from "../lines/writer";
 
 after(cleanupFixtures);
 
@@ -246,30 +245,6 @@ describe("lines protocol", () => {
 });
 
 // ---- follow with a writer process ----------------------------------------------------------------
-
-const writerScript = path.join(__dirname, "..", "lines", "follow-writer.js");
-
-class Writer {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly replies: Array<() => void> = [];
-  constructor(file: string) {
-    this.child = spawn(process.execPath, [writerScript, file], { stdio: ["pipe", "pipe", "pipe"] });
-    readline.createInterface({ input: this.child.stdout }).on("line", () => this.replies.shift()?.());
-  }
-  send(cmd: string): Promise<void> {
-    return new Promise((resolve) => {
-      this.replies.push(resolve);
-      this.child.stdin.write(cmd + "\n");
-    });
-  }
-  async exit(): Promise<void> {
-    const done = new Promise((r) => this.child.once("exit", r));
-    this.child.stdin.end();
-    await done;
-  }
-}
-
-const writerLine = (gen: string, i: number) => `${gen} line ${i} ${"x".repeat(i % 37)}`;
 
 describe("follow", () => {
   it("grew and rotated events as a writer appends and rotates; a rotation is a new generation with the new file's lines", async () => {

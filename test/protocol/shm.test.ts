@@ -4,40 +4,19 @@
 // and are undoable (the child sees them), with `save` refused as ENOTSUP.
 
 import * as assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { loadNative } from "../../native/index";
 import { DocumentPool, Service } from "../../app/engine/service";
 import { coarsen } from "../../app/engine/shm-service";
 import { MAX_WATCH_BYTES, MAX_WATCH_RANGES, type Event, type Reply } from "../../app/protocol/messages";
 import { cleanupFixtures, makeFile } from "../fixtures";
+import { SHM_TEXT as TEXT, ShmRig, isWin, waitFor } from "../shm-helpers";
 
-const native = loadNative();
-const isWin = process.platform === "win32";
-const TEXT = "This is common data!";
-const CHILD = path.join(__dirname, "..", "shm", "writer-child.js");
-const names: string[] = [];
-const children: ChildProcessWithoutNullStreams[] = [];
-
-function uniqueName(tag: string): string {
-  const base = `hexmap-proto-${process.pid}-${tag}-${Math.random().toString(36).slice(2, 8)}`;
-  names.push(base);
-  return isWin ? `Local\\${base}` : base;
-}
+const rig = new ShmRig("hexmap-proto");
+const uniqueName = (tag: string): string => rig.uniqueName(tag);
 
 after(() => {
   cleanupFixtures();
-  for (const c of children) if (c.exitCode === null) c.kill();
-  if (!isWin) {
-    for (const n of names) {
-      try {
-        native.unlinkShm(n);
-      } catch {
-        /* gone already */
-      }
-    }
-  }
+  rig.cleanup();
 });
 
 function ok<T = any>(reply: Reply): T {
@@ -52,16 +31,6 @@ function fail(reply: Reply, code: string, what = ""): string {
   return e.message;
 }
 
-async function waitFor<T>(fn: () => T | undefined, ms = 5000, what = "condition"): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** A client: a Service over a shared pool, with the events it received. */
 function client(pool: DocumentPool): { s: Service; events: Event[]; next: () => number } {
   const s = new Service({ pool });
@@ -69,74 +38,6 @@ function client(pool: DocumentPool): { s: Service; events: Event[]; next: () => 
   s.onEvent((e) => events.push(e));
   let id = 1;
   return { s, events, next: () => id++ };
-}
-
-/** The writer child (JSON lines, see test/shm/writer-child.ts). */
-class Writer {
-  private lines: string[] = [];
-  private waiting: Array<(line: string) => void> = [];
-  private stderr = "";
-
-  constructor(readonly proc: ChildProcessWithoutNullStreams) {
-    let buf = "";
-    proc.stdout.setEncoding("utf8");
-    proc.stdout.on("data", (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, "");
-        buf = buf.slice(nl + 1);
-        const w = this.waiting.shift();
-        if (w) w(line);
-        else this.lines.push(line);
-      }
-    });
-    proc.stderr.setEncoding("utf8");
-    proc.stderr.on("data", (c: string) => (this.stderr += c));
-  }
-
-  static async start(name: string, size: number, text = TEXT): Promise<Writer> {
-    const proc = spawn(process.execPath, [CHILD, name, String(size), text], { stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
-    children.push(proc);
-    const w = new Writer(proc);
-    const ready = await w.next(20000);
-    assert.equal(ready.ready, true, `child failed: ${JSON.stringify(ready)} ${w.stderr}`);
-    return w;
-  }
-
-  next(timeoutMs = 10000): Promise<Record<string, unknown>> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(JSON.parse(line));
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`child said nothing for ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
-      this.waiting.push((l) => {
-        clearTimeout(t);
-        resolve(JSON.parse(l));
-      });
-    });
-  }
-
-  async ask(cmd: object): Promise<Record<string, unknown>> {
-    this.proc.stdin.write(JSON.stringify(cmd) + "\n");
-    const reply = await this.next();
-    assert.equal(reply.ok, true, `child: ${JSON.stringify(reply)}`);
-    return reply;
-  }
-
-  async read(offset: number, length: number): Promise<Buffer> {
-    return Buffer.from((await this.ask({ op: "read", offset, length })).hex as string, "hex");
-  }
-
-  async write(offset: number, b: string | Buffer): Promise<void> {
-    await this.ask({ op: "write", writes: [{ offset, hex: Buffer.from(b).toString("hex") }] });
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
-    const exited = new Promise((r) => this.proc.once("exit", r));
-    this.proc.stdin.end(JSON.stringify({ op: "exit" }) + "\n");
-    await exited;
-  }
 }
 
 describe("protocol: open-shm / create-shm", () => {
@@ -265,7 +166,7 @@ describe("protocol: watch", () => {
 describe("protocol: live shared memory across processes", () => {
   test("another process writes: bytes-changed to every holder, new generation, new bytes; pause and resume", async () => {
     const name = uniqueName("live");
-    const writer = await Writer.start(name, 4096);
+    const { writer } = await rig.startWriter(name, 4096);
     const pool = new DocumentPool({ pollIntervalMs: 0 });
     const a = client(pool);
     const b = client(pool);
@@ -321,7 +222,7 @@ describe("protocol: live shared memory across processes", () => {
 
   test("edits apply at once (the other process sees them), undo/redo, typing groups, save is ENOTSUP", async () => {
     const name = uniqueName("edit");
-    const writer = await Writer.start(name, 4096);
+    const { writer } = await rig.startWriter(name, 4096);
     const pool = new DocumentPool({ pollIntervalMs: 0 });
     const a = client(pool);
     const b = client(pool);
