@@ -307,6 +307,20 @@ bool ValidSectionName(const std::string& utf8Name, std::wstring* wide, OsError* 
   return true;
 }
 
+// Wraps an open section handle in a Source (which then owns it); closes the handle on failure.
+bool AdoptSection(HANDLE h, bool writable, uint64_t size, const std::string& utf8Name, Source** out, OsError* err) {
+  Source* s = NewSource(SourceKind::SharedMemory, writable);
+  if (!s) {
+    CloseHandle(h);
+    return FailPlain(err, "ENOMEM", "Out of memory while opening shared memory.");
+  }
+  s->section = h;
+  s->sectionSize = size;
+  s->name = utf8Name;
+  *out = s;
+  return true;
+}
+
 }  // namespace
 
 uint64_t AllocationGranularity() { return SysInfo().dwAllocationGranularity; }
@@ -412,16 +426,7 @@ bool CreateSharedMemory(const std::string& utf8Name, uint64_t size, Source** out
     *existed = true;
     actual = size;
   }
-  Source* s = NewSource(SourceKind::SharedMemory, true);
-  if (!s) {
-    CloseHandle(h);
-    return FailPlain(err, "ENOMEM", "Out of memory while opening shared memory.");
-  }
-  s->section = h;
-  s->sectionSize = actual;
-  s->name = utf8Name;
-  *out = s;
-  return true;
+  return AdoptSection(h, true, actual, utf8Name, out, err);
 }
 
 bool OpenSharedMemory(const std::string& utf8Name, bool writable, Source** out, OsError* err) {
@@ -448,16 +453,7 @@ bool OpenSharedMemory(const std::string& utf8Name, bool writable, Source** out, 
     CloseHandle(h);
     return false;
   }
-  Source* s = NewSource(SourceKind::SharedMemory, writable);
-  if (!s) {
-    CloseHandle(h);
-    return FailPlain(err, "ENOMEM", "Out of memory while opening shared memory.");
-  }
-  s->section = h;
-  s->sectionSize = size;
-  s->name = utf8Name;
-  *out = s;
-  return true;
+  return AdoptSection(h, writable, size, utf8Name, out, err);
 }
 
 bool UnlinkSharedMemory(const std::string& utf8Name, OsError* err) {
