@@ -45,6 +45,18 @@ inline int Popcount64(uint64_t x) {
 #endif
 }
 
+// 16-bit units equal to `unit` (as loaded, native byte order) among `units` unaligned ones: the
+// tail of the vector counts, and the whole count without SIMD.
+uint64_t CountUnit16Scalar(const uint8_t* p, size_t units, uint16_t unit) {
+  uint64_t total = 0;
+  for (size_t u = 0; u < units; u++) {
+    uint16_t w;
+    std::memcpy(&w, p + 2 * u, 2);
+    total += w == unit;
+  }
+  return total;
+}
+
 // How common a byte is in the files people search (text, logs, executables, disk images), on a
 // rough 0..255 scale. Only the order matters: the filter anchors on the rarest pattern bytes.
 uint8_t ByteRank(uint8_t b) {
@@ -186,12 +198,7 @@ uint64_t CountUnit16Sse2(const uint8_t* p, size_t units, uint16_t unit) {
     }
     total += static_cast<uint64_t>(Popcount64(bits)) / 2;
   }
-  for (; u < units; u++) {
-    uint16_t w;
-    std::memcpy(&w, p + 2 * u, 2);
-    total += w == unit;
-  }
-  return total;
+  return total + CountUnit16Scalar(p + 2 * u, units - u, unit);
 }
 #endif
 
@@ -252,12 +259,7 @@ __attribute__((target("avx2,popcnt"))) uint64_t CountUnit16Avx2(const uint8_t* p
                           (static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(b, needle)))) << 32);
     total += static_cast<uint64_t>(__builtin_popcountll(bits)) / 2;
   }
-  for (; u < units; u++) {
-    uint16_t w;
-    std::memcpy(&w, p + 2 * u, 2);
-    total += w == unit;
-  }
-  return total;
+  return total + CountUnit16Scalar(p + 2 * u, units - u, unit);
 }
 
 bool HaveAvx2() {
@@ -551,13 +553,7 @@ uint64_t CountUnit16(const uint8_t* p, size_t units, uint16_t unitAsLoaded) {
 #if HEXMAP_SSE2
   return CountUnit16Sse2(p, units, unitAsLoaded);
 #else
-  uint64_t t = 0;
-  for (size_t u = 0; u < units; u++) {
-    uint16_t w;
-    std::memcpy(&w, p + 2 * u, 2);
-    t += w == unitAsLoaded;
-  }
-  return t;
+  return CountUnit16Scalar(p, units, unitAsLoaded);
 #endif
 }
 
