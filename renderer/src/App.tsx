@@ -14,6 +14,7 @@ import { useSharedMemory } from "./shm/useSharedMemory";
 import { useLineMode } from "./lines/useLineMode";
 import { SearchBar } from "./search/SearchBar";
 import type { FoundRanges } from "./search/highlight";
+import { baseName } from "./format";
 
 interface Notice {
   id: number;
@@ -37,11 +38,6 @@ function describeError(err: unknown, path?: string): string {
     default:
       return `${what}: ${message}${code ? ` (${code})` : ""}`;
   }
-}
-
-function baseName(path: string): string {
-  const parts = path.split(/[\\/]/).filter(Boolean);
-  return parts[parts.length - 1] ?? path;
 }
 
 export function App({ api }: { api: HexmapApi }) {

@@ -15,7 +15,7 @@ import type { EditSession } from "./editing/session";
 import { useEditKeys } from "./editing/useEditKeys";
 import type { LiveView } from "./shm/liveView";
 import type { FoundRanges } from "./search/highlight";
-import { byteAtHexColumn, copyText, groupDigits, hexHeader, hexWidth, MAX_COPY, offsetDigits, type Highlight } from "./format";
+import { baseName, byteAtHexColumn, copyText, groupDigits, hexHeader, hexWidth, MAX_COPY, offsetDigits, type Highlight } from "./format";
 
 export const ROW_HEIGHT = 20;
 
@@ -132,7 +132,7 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
   // A document that comes to the front takes the keyboard (its tab was clicked, or it was opened).
   useEffect(() => {
     gridRef.current?.focus({ preventScroll: true });
-    document.title = `${doc.name.split(/[\\/]/).filter(Boolean).pop() ?? doc.name} — Hexmap`;
+    document.title = `${baseName(doc.name)} — Hexmap`;
     return () => {
       document.title = "Hexmap";
     };

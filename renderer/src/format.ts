@@ -39,6 +39,12 @@ export function groupDigits(n: number): string {
   return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
+/** "/a/b/file.bin" or "C:\\a\\file.bin" → "file.bin" (the path itself if it has no name part). */
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
+
 const UNITS = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
 export function humanSize(n: number): string {
   if (n < 1024) return `${n} ${n === 1 ? "byte" : "bytes"}`;

@@ -5,15 +5,10 @@
 
 import { useEffect, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from "react";
 import type { DocumentInfo } from "../api";
-import { groupDigits, hex } from "../format";
+import { baseName, groupDigits, hex } from "../format";
 import type { EditDialog, EditSession, JobView } from "./session";
 import { parseFillByte } from "./text";
 import "./editing.css";
-
-function baseName(path: string): string {
-  const parts = path.split(/[\\/]/).filter(Boolean);
-  return parts[parts.length - 1] ?? path;
-}
 
 export function useEditSnapshot(editing: EditSession) {
   return useSyncExternalStore(editing.subscribe, () => editing.snapshot);

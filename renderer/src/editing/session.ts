@@ -6,7 +6,7 @@
 
 import { HostError, type DocumentInfo, type HexmapApi, type HostEvent } from "../api";
 import type { PageCache, Patch } from "../pageCache";
-import { groupDigits, hex } from "../format";
+import { baseName, groupDigits, hex } from "../format";
 import type { EditState } from "../../../app/protocol/messages";
 import { parseHexText, textBytes } from "./text";
 
@@ -68,11 +68,6 @@ function maskOf(edited: number[] | undefined, n: number): Uint8Array {
   const m = new Uint8Array(n);
   if (edited) for (let k = 0; k + 1 < edited.length; k += 2) m.fill(1, edited[k]!, edited[k + 1]!);
   return m;
-}
-
-function baseName(path: string): string {
-  const parts = path.split(/[\\/]/).filter(Boolean);
-  return parts[parts.length - 1] ?? path;
 }
 
 export class EditSession {

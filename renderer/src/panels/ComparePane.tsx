@@ -5,7 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { DocumentInfo, HexmapApi } from "../api";
 import type { CompareData } from "../../../app/protocol/panels";
-import { groupDigits, hex, offsetDigits, formatOffset, HEX2, ASCII } from "../format";
+import { baseName, groupDigits, hex, offsetDigits, formatOffset, HEX2, ASCII } from "../format";
 import { startJob, type JobHandle } from "./jobs";
 import { ProgressBar } from "./scope";
 
@@ -21,10 +21,6 @@ export interface ComparePaneProps {
 }
 
 type Bytes = { offset: number; a: Uint8Array; b: Uint8Array } | null;
-
-function baseName(p: string): string {
-  return p.split(/[\\/]/).filter(Boolean).pop() ?? p;
-}
 
 function Side({ top, rows, digits, mine, other, size, cursor, label, testId }: { top: number; rows: number; digits: number; mine: Uint8Array | undefined; other: Uint8Array | undefined; size: number; cursor: number | null; label: string; testId: string }) {
   const out = [];
