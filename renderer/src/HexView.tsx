@@ -9,7 +9,7 @@ import type { DocumentInfo } from "./api";
 import { GotoDialog } from "./GotoDialog";
 import { HexRow, type HexRowProps, type Pane } from "./HexRow";
 import type { PageCache } from "./pageCache";
-import { Scrollbar } from "./Scrollbar";
+import { Scrollbar, useWheelRows } from "./Scrollbar";
 import { StatusBar } from "./StatusBar";
 import type { EditSession } from "./editing/session";
 import { useEditKeys } from "./editing/useEditKeys";
@@ -290,31 +290,14 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
     }
   }
 
-  // ---- Wheel: pixel, line and page deltas → rows (native listener: React's is passive) ------
+  // ---- Wheel: pixel, line and page deltas → rows ---------------------------------------------
 
-  useEffect(() => {
-    const el = areaRef.current;
-    if (!el) return;
-    let carry = 0;
-    const onWheel = (e: WheelEvent) => {
-      if (e.ctrlKey) return; // browser zoom
-      if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) return; // horizontal: the browser scrolls a wide row
-      e.preventDefault();
-      const { m } = latest.current;
-      let rows: number;
-      if (e.deltaMode === WheelEvent.DOM_DELTA_LINE) rows = e.deltaY;
-      else if (e.deltaMode === WheelEvent.DOM_DELTA_PAGE) rows = e.deltaY * m.fullRows;
-      else {
-        carry += e.deltaY / ROW_HEIGHT;
-        rows = Math.trunc(carry);
-        carry -= rows;
-      }
-      rows = Math.trunc(rows);
-      if (rows) setView((v) => ({ ...v, topRow: clamp(v.topRow + rows, 0, latest.current.m.maxTop) }));
-    };
-    el.addEventListener("wheel", onWheel, { passive: false });
-    return () => el.removeEventListener("wheel", onWheel);
-  }, [setView]);
+  useWheelRows(
+    areaRef,
+    ROW_HEIGHT,
+    () => latest.current.m.fullRows,
+    useCallback((rows: number) => setView((v) => ({ ...v, topRow: clamp(v.topRow + rows, 0, latest.current.m.maxTop) })), [setView]),
+  );
 
   // ---- Mouse: click, shift-click, drag to select (auto-scrolls past the edges) ------------------
 

@@ -2,7 +2,7 @@
 // height near 16.7M px), so the thumb maps to the row range instead: thumb at the top is row 0,
 // at the bottom the last page. Drag the thumb, click the track to page, hold to keep paging.
 
-import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from "react";
+import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent, type RefObject } from "react";
 import { rowForThumb, thumbGeometry } from "./scrollMath";
 
 export interface ScrollbarProps {
@@ -117,4 +117,37 @@ export function Scrollbar({ topRow, maxTop, totalRows, visibleRows, onScrollTo, 
       )}
     </div>
   );
+}
+
+/**
+ * The mouse wheel over `ref`'s element, in whole rows, for `onRows` (a native listener: React's
+ * is passive). Line deltas count rows, page deltas pages of `pageRows()` rows; pixel deltas carry
+ * their remainder to the next event. Ctrl+wheel (browser zoom) and mostly horizontal wheels (the
+ * browser scrolls a wide row) are left alone.
+ */
+export function useWheelRows(ref: RefObject<HTMLElement | null>, rowHeight: number, pageRows: () => number, onRows: (rows: number) => void): void {
+  const page = useRef(pageRows);
+  page.current = pageRows;
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    let carry = 0;
+    const onWheel = (e: WheelEvent) => {
+      if (e.ctrlKey) return;
+      if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
+      e.preventDefault();
+      let rows: number;
+      if (e.deltaMode === WheelEvent.DOM_DELTA_LINE) rows = e.deltaY;
+      else if (e.deltaMode === WheelEvent.DOM_DELTA_PAGE) rows = e.deltaY * page.current();
+      else {
+        carry += e.deltaY / rowHeight;
+        rows = Math.trunc(carry);
+        carry -= rows;
+      }
+      rows = Math.trunc(rows);
+      if (rows) onRows(rows);
+    };
+    el.addEventListener("wheel", onWheel, { passive: false });
+    return () => el.removeEventListener("wheel", onWheel);
+  }, [ref, rowHeight, onRows]);
 }

@@ -12,7 +12,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, use
 import { List, type RowComponentProps } from "react-window";
 import type { DocumentInfo, HexmapApi, HostEvent } from "../api";
 import { HostError } from "../api";
-import { Scrollbar } from "../Scrollbar";
+import { Scrollbar, useWheelRows } from "../Scrollbar";
 import { groupDigits } from "../format";
 import { CUT_BYTES, LineCache, sizeLabel } from "./lineCache";
 import { LongLineDialog } from "./LongLineDialog";
@@ -496,29 +496,12 @@ export function LineView({ api, doc, encoding: sniffed, initialLine = 1, onNotic
   }
 
   const areaRef = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = areaRef.current;
-    if (!el) return;
-    let carry = 0;
-    const onWheel = (e: WheelEvent) => {
-      if (e.ctrlKey) return;
-      if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
-      e.preventDefault();
-      const l = latest.current;
-      let rows: number;
-      if (e.deltaMode === WheelEvent.DOM_DELTA_LINE) rows = e.deltaY;
-      else if (e.deltaMode === WheelEvent.DOM_DELTA_PAGE) rows = e.deltaY * l.fullRows;
-      else {
-        carry += e.deltaY / LINE_HEIGHT;
-        rows = Math.trunc(carry);
-        carry -= rows;
-      }
-      rows = Math.trunc(rows);
-      if (rows) scrollTo(l.top + rows);
-    };
-    el.addEventListener("wheel", onWheel, { passive: false });
-    return () => el.removeEventListener("wheel", onWheel);
-  }, [scrollTo]);
+  useWheelRows(
+    areaRef,
+    LINE_HEIGHT,
+    () => latest.current.fullRows,
+    useCallback((rows: number) => scrollTo(latest.current.top + rows), [scrollTo]),
+  );
 
   const onNumberDown = useCallback((row: number, e: React.MouseEvent) => {
     if (e.button !== 0) return;
