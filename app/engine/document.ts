@@ -23,6 +23,15 @@ export interface OpenOptions {
   native?: NativeAddon;
 }
 
+/** `native`, else the built addon; EINTERNAL with a hint when it cannot be loaded. */
+export function loadAddon(native?: NativeAddon): NativeAddon {
+  try {
+    return native ?? loadNative();
+  } catch (err) {
+    throw new HexmapError("EINTERNAL", `The native addon could not be loaded (run npm run build:native): ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export interface SizeCheck {
   changed: boolean;
   size: number;
@@ -45,12 +54,7 @@ export class Document {
     if (options.viewSize !== undefined) checkOffset(options.viewSize, "viewSize");
     if (options.maxBytes !== undefined) checkOffset(options.maxBytes, "maxBytes");
     const readOnly = options.readOnly ?? true;
-    let native: NativeAddon;
-    try {
-      native = options.native ?? loadNative();
-    } catch (err) {
-      throw new HexmapError("EINTERNAL", `The native addon could not be loaded (run npm run build:native): ${(err as Error).message}`, { cause: err });
-    }
+    const native = loadAddon(options.native);
     let handle;
     try {
       handle = native.openFile(path, { writable: !readOnly });

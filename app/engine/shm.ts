@@ -11,7 +11,7 @@
 
 import { loadNative, type NativeAddon, type NativeSource } from "../../native/index";
 import type { DocumentKind } from "../protocol/messages";
-import { Document } from "./document";
+import { Document, loadAddon } from "./document";
 import { HexmapError, checkOffset, toHexmapError } from "./errors";
 import { MappedSource } from "./mapped-source";
 import type { RawSource } from "./raw-source";
@@ -202,12 +202,7 @@ export function openSharedMemorySource(name: string, options: ShmOpenOptions = {
   }
   if (options.viewSize !== undefined) checkOffset(options.viewSize, "viewSize");
   if (options.maxBytes !== undefined) checkOffset(options.maxBytes, "maxBytes");
-  let native: NativeAddon;
-  try {
-    native = options.native ?? loadNative();
-  } catch (err) {
-    throw new HexmapError("EINTERNAL", `The native addon could not be loaded (run npm run build:native): ${(err as Error).message}`, { cause: err });
-  }
+  const native = loadAddon(options.native);
   let handle: NativeSource;
   let created = false;
   try {
