@@ -25,10 +25,7 @@
 
 import { z } from "zod";
 
-const docId = z.string().regex(/^d[0-9]{1,9}$/, "not a document id");
-const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const lineNo = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+import { docId, offset, positive as lineNo, reqId } from "./fields";
 
 export const LINE_ENCODINGS = ["utf-8", "utf-16le", "utf-16be", "latin1"] as const;
 export type LineEncoding = (typeof LINE_ENCODINGS)[number];

@@ -7,6 +7,7 @@
 // Offsets and lengths are JS numbers: non-negative safe integers (exact up to 2^53 − 1 bytes).
 
 import { z } from "zod";
+import { docId, filePath, offset, reqId } from "./fields";
 import { PANEL_REQUESTS, type PanelEvent, type PanelJobOp, type PanelResultMap } from "./panels";
 import { SearchRequest, type SearchDone, type SearchEvent, type SearchJobOp } from "./search";
 import { LINES_REQUESTS, type LinesDone, type LinesEvent, type LinesJobOp, type LinesResultMap } from "./lines";
@@ -28,9 +29,6 @@ export const MAX_EDITED_MASK_READ = 256 * 1024;
 /** undo/redo replies carry the changed range's new bytes when it is at most this long. */
 export const MAX_UNDO_BYTES_IN_REPLY = 64 * 1024;
 
-const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const docId = z.string().regex(/^d[0-9]{1,9}$/, "not a document id");
-const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 export const ErrorCode = [
   "EINVAL", // malformed request or argument
@@ -98,7 +96,7 @@ export interface EditState {
 export const OpenRequest = z.strictObject({
   id: reqId,
   type: z.literal("open"),
-  path: z.string().min(1).max(32767),
+  path: filePath,
   readOnly: z.boolean().optional(),
 });
 /**
@@ -110,7 +108,7 @@ export const OpenRequest = z.strictObject({
 export const OpenDroppedRequest = z.strictObject({
   id: reqId,
   type: z.literal("open-dropped"),
-  path: z.string().min(1).max(32767),
+  path: filePath,
   readOnly: z.boolean().optional(),
 });
 export const ListRequest = z.strictObject({ id: reqId, type: z.literal("list") });
@@ -149,7 +147,7 @@ export const RedoRequest = z.strictObject({ id: reqId, type: z.literal("redo"), 
 /** A job: `job-progress` events while it runs, the reply when it ends. ECHANGED: changed on disk (retry with force). */
 export const SaveRequest = z.strictObject({ id: reqId, type: z.literal("save"), docId, force: z.boolean().optional() });
 /** Streamed copy with the edits applied, to a new path (temp file + rename); a job, cancellable. */
-export const SaveAsRequest = z.strictObject({ id: reqId, type: z.literal("save-as"), docId, path: z.string().min(1).max(32767) });
+export const SaveAsRequest = z.strictObject({ id: reqId, type: z.literal("save-as"), docId, path: filePath });
 /** Drops every pending edit and the undo history. */
 export const RevertRequest = z.strictObject({ id: reqId, type: z.literal("revert"), docId });
 /** Drops every pending edit and re-opens the file as it is on disk now (after an outside change). */
@@ -160,7 +158,7 @@ export const RecoverRequest = z
     id: reqId,
     type: z.literal("recover"),
     docId: docId.optional(),
-    path: z.string().min(1).max(32767).optional(),
+    path: filePath.optional(),
     direction: z.enum(["forward", "back"]),
   })
   .refine((r) => (r.docId === undefined) !== (r.path === undefined), { message: "recover needs exactly one of docId and path" });

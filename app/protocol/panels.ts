@@ -10,11 +10,7 @@
 
 import { z } from "zod";
 
-const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const positive = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const docId = z.string().regex(/^d[0-9]{1,9}$/, "not a document id");
-const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const filePath = z.string().min(1).max(32767);
+import { docId, filePath, offset, positive, reqId } from "./fields";
 
 import { HASH_ALGORITHM_NAMES, MAX_BOOKMARKS, MAX_BOOKMARK_NAME, MAX_BYTEMAP_SLICES, type HashAlgorithmName } from "./panel-constants";
 export * from "./panel-constants";

@@ -16,9 +16,7 @@
 
 import { z } from "zod";
 
-const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const docId = z.string().regex(/^d[0-9]{1,9}$/, "not a document id");
-const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+import { docId, offset, reqId } from "./fields";
 
 import { MAX_SEARCH_HITS, MAX_SEARCH_PATTERN_CHARS, SEARCH_ENCODINGS } from "./search-constants";
 export * from "./search-constants";
