@@ -11,6 +11,7 @@ import { HexRow, type HexRowProps, type Pane } from "./HexRow";
 import type { PageCache } from "./pageCache";
 import { Scrollbar, useWheelRows } from "./Scrollbar";
 import { StatusBar } from "./StatusBar";
+import { useClientHeight } from "./useClientHeight";
 import type { EditSession } from "./editing/session";
 import { useEditKeys } from "./editing/useEditKeys";
 import type { LiveView } from "./shm/liveView";
@@ -138,14 +139,7 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
     };
   }, [doc.docId, doc.name]);
 
-  useLayoutEffect(() => {
-    const el = bodyRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setBodyHeight(el.clientHeight));
-    ro.observe(el);
-    setBodyHeight(el.clientHeight);
-    return () => ro.disconnect();
-  }, []);
+  useClientHeight(bodyRef, setBodyHeight, true);
 
   // Ask the cache for the visible pages, then prefetch in the direction of travel.
   const lastTop = useRef(topRow);

@@ -4,6 +4,7 @@
 
 import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent, type RefObject } from "react";
 import { rowForThumb, thumbGeometry } from "./scrollMath";
+import { useClientHeight } from "./useClientHeight";
 
 export interface ScrollbarProps {
   topRow: number;
@@ -24,14 +25,7 @@ export function Scrollbar({ topRow, maxTop, totalRows, visibleRows, onScrollTo, 
   const latest = useRef({ topRow, maxTop, onPage, onScrollTo, trackHeight, totalRows, visibleRows });
   latest.current = { topRow, maxTop, onPage, onScrollTo, trackHeight, totalRows, visibleRows };
 
-  useEffect(() => {
-    const el = trackRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setTrackHeight(el.clientHeight));
-    ro.observe(el);
-    setTrackHeight(el.clientHeight);
-    return () => ro.disconnect();
-  }, []);
+  useClientHeight(trackRef, setTrackHeight);
 
   useEffect(() => () => stopRepeat(), []);
 

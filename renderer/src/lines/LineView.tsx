@@ -8,11 +8,12 @@
 // if it was there; a rotation reloads from line 1 and says so. Find (Ctrl+F): text or regex,
 // Enter / F3 = next match; Filter shows only the matching lines with their real numbers.
 
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { List, type RowComponentProps } from "react-window";
 import type { DocumentInfo, HexmapApi, HostEvent } from "../api";
 import { HostError } from "../api";
 import { Scrollbar, useWheelRows } from "../Scrollbar";
+import { useClientHeight } from "../useClientHeight";
 import { groupDigits } from "../format";
 import { CUT_BYTES, LineCache, sizeLabel } from "./lineCache";
 import { LongLineDialog } from "./LongLineDialog";
@@ -139,14 +140,7 @@ export function LineView({ api, doc, encoding: sniffed, initialLine = 1, onNotic
   const latest = useRef({ maxTop, fullRows, rowCount, top, cursorRow, filter, lineCount });
   latest.current = { maxTop, fullRows, rowCount, top, cursorRow, filter, lineCount };
 
-  useLayoutEffect(() => {
-    const el = bodyRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setBodyHeight(el.clientHeight));
-    ro.observe(el);
-    setBodyHeight(el.clientHeight);
-    return () => ro.disconnect();
-  }, []);
+  useClientHeight(bodyRef, setBodyHeight, true);
 
   useEffect(() => {
     viewRef.current?.focus({ preventScroll: true });

@@ -9,6 +9,7 @@ import type { DocumentInfo, HexmapApi } from "../api";
 import type { ByteMapData } from "../../../app/protocol/panels";
 import { BYTEMAP_CLASSES } from "../../../app/protocol/panel-constants";
 import { hex, humanSize } from "../format";
+import { useClientHeight } from "../useClientHeight";
 import { startJob, type JobHandle } from "./jobs";
 
 export interface ByteMapProps {
@@ -62,14 +63,7 @@ export function ByteMap({ api, doc, topRow, bpr, cursor, onJump }: ByteMapProps)
   const [hover, setHover] = useState<{ y: number; slice: number } | null>(null);
   const dark = typeof window !== "undefined" && window.matchMedia?.("(prefers-color-scheme: dark)").matches;
 
-  useEffect(() => {
-    const el = boxRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setHeight(el.clientHeight));
-    ro.observe(el);
-    setHeight(el.clientHeight);
-    return () => ro.disconnect();
-  }, []);
+  useClientHeight(boxRef, setHeight);
 
   // One slice per pixel row (at most 4096); a new map when the document or its size changes.
   const slices = Math.max(1, Math.min(4096, Math.round(height)));

@@ -8,6 +8,7 @@ import type { CompareData } from "../../../app/protocol/panels";
 import { baseName, groupDigits, hex, offsetDigits, formatOffset, HEX2, ASCII } from "../format";
 import { startJob, type JobHandle } from "./jobs";
 import { ProgressBar } from "./scope";
+import { useClientHeight } from "../useClientHeight";
 
 const BPR = 16;
 const ROW_H = 20;
@@ -85,15 +86,8 @@ export function ComparePane({ api, a, b, onClose, onNotice }: ComparePaneProps) 
   const maxTop = Math.max(0, totalRows - rows);
   const digits = offsetDigits(size);
 
-  useLayoutEffect(() => {
-    const el = bodyRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setHeight(el.clientHeight));
-    ro.observe(el);
-    setHeight(el.clientHeight);
-    el.focus({ preventScroll: true });
-    return () => ro.disconnect();
-  }, []);
+  useClientHeight(bodyRef, setHeight, true);
+  useLayoutEffect(() => bodyRef.current?.focus({ preventScroll: true }), []);
 
   useEffect(() => {
     let live = true;
