@@ -127,14 +127,10 @@ export class DocumentPool {
   info(docId: string): DocumentInfo {
     const d = this.get(docId);
     const info: DocumentInfo = { docId, kind: d.kind, name: d.name, size: d.size, readOnly: d.readOnly, generation: d.generation };
-    if (isEditable(d)) {
+    if (isEditable(d) || isLiveSharedMemory(d)) {
       const { docId: _id, generation: _g, size: _s, ...state } = d.state(docId);
       Object.assign(info, state);
-      if (d.readOnlyReason) info.readOnlyReason = d.readOnlyReason;
-    }
-    if (isLiveSharedMemory(d)) {
-      const { docId: _id, generation: _g, size: _s, ...state } = d.state(docId);
-      Object.assign(info, state);
+      if (isEditable(d) && d.readOnlyReason) info.readOnlyReason = d.readOnlyReason;
     }
     return info;
   }
