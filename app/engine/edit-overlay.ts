@@ -120,18 +120,10 @@ export class RunList {
 
   /** Index of the first chunk whose last run ends after `off` (chunks.length if none). */
   private chunkFor(off: number): number {
-    const ends = this.lastEnds;
-    let lo = 0;
-    let hi = ends.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ends[mid]! > off) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return RunList.runIndex(this.lastEnds, off);
   }
 
-  /** Index in `ends` of the first run that ends after `off` (ends.length if none). */
+  /** Index in `ends` (sorted) of the first end after `off` (ends.length if none). */
   private static runIndex(ends: number[], off: number): number {
     let lo = 0;
     let hi = ends.length;
@@ -171,9 +163,7 @@ export class RunList {
   /** The runs intersecting [start, end), clipped to it (subarrays: no copy). */
   collect(start: number, end: number): Run[] {
     const out: Run[] = [];
-    this.forEachIn(start, end, (r, from, to) => {
-      out.push(from === r.offset && to === runEnd(r) ? r : { offset: from, bytes: r.bytes.subarray(from - r.offset, to - r.offset) });
-    });
+    this.forEachIn(start, end, (r, from, to) => out.push(clip(r, from, to)));
     return out;
   }
 
@@ -473,6 +463,11 @@ export class EditOverlay {
   /** Pending runs intersecting [start, end), clipped (for painting edited bytes in another colour). */
   editedIn(start: number, end: number): Run[] {
     return this.runList.collect(start, end);
+  }
+
+  /** The sub-ranges of [start, end) with no pending edit. */
+  uneditedIn(start: number, end: number): ChangedRange[] {
+    return this.runList.gaps(start, end);
   }
 
   /** Pending runs in offset order (what a save writes). Do not edit while iterating. */

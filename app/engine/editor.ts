@@ -562,13 +562,13 @@ export class Editor {
   private uneditedIn(offset: number, length: number): ChangedRange[] {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0) return [];
     if (offset + length > this.size) return [];
-    return gapsIn(this.overlay, offset, offset + length);
+    return this.overlay.uneditedIn(offset, offset + length);
   }
 
   /** The range the next undo/redo will change, restricted to bytes with no pending edit now. */
   private peekRange(kind: "undo" | "redo"): ChangedRange[] {
     const r = this.overlay.peek(kind);
-    return r ? gapsIn(this.overlay, r.start, r.end) : [];
+    return r ? this.overlay.uneditedIn(r.start, r.end) : [];
   }
 
   /**
@@ -588,15 +588,4 @@ export class Editor {
       }
     }
   }
-}
-
-function gapsIn(overlay: EditOverlay, start: number, end: number): ChangedRange[] {
-  const out: ChangedRange[] = [];
-  let pos = start;
-  for (const r of overlay.editedIn(start, end)) {
-    if (r.offset > pos) out.push({ start: pos, end: r.offset });
-    pos = r.offset + r.bytes.length;
-  }
-  if (pos < end) out.push({ start: pos, end });
-  return out;
 }
