@@ -663,7 +663,6 @@ export class Service implements DocumentHolder {
         return { docId: req.docId };
       case "open-shm":
       case "create-shm": {
-        if (this.disposed) throw new HexmapError("EBADDOC", "This session is closed");
         const create = req.type === "create-shm";
         const opened = this.pool.openShm(req.name, create ? { create: req.size } : { readOnly: req.readOnly ?? true }, this);
         this.allowed.add(opened.docId);
