@@ -33,6 +33,7 @@ import {
   type JournalCheck,
   type JournalRecord,
 } from "./journal";
+import { alignDown } from "./view-cache";
 
 export type SaveStep =
   | "journal-write" // after journal record k was queued to the temp journal
@@ -158,7 +159,7 @@ function planWindows(records: JournalRecord[], granularity: number, size: number
       w.length = end - w.start;
       return;
     }
-    const start = Math.floor(r.offset / granularity) * granularity;
+    const start = alignDown(r.offset, granularity);
     w = { start, length: end - start, records: [r], firstIndex: k };
     out.push(w);
   });

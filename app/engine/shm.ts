@@ -15,7 +15,7 @@ import { Document, loadAddon } from "./document";
 import { HexmapError, checkOffset, toHexmapError } from "./errors";
 import { MappedSource } from "./mapped-source";
 import type { RawSource } from "./raw-source";
-import type { ViewCacheStats } from "./view-cache";
+import { alignDown, type ViewCacheStats } from "./view-cache";
 
 /** Largest single write: bigger ones are split into pieces of this size. */
 const WRITE_PIECE = 16 * 1024 * 1024;
@@ -170,7 +170,7 @@ export class SharedMemorySource implements RawSource {
     const out = [];
     for (let done = 0; done < bytes.length; ) {
       const pos = offset + done;
-      const start = pos - (pos % this.granularity);
+      const start = alignDown(pos, this.granularity);
       const n = Math.min(bytes.length - done, WRITE_PIECE);
       out.push({ start, length: pos + n - start, at: pos - start, data: bytes.subarray(done, done + n) });
       done += n;

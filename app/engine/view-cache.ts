@@ -17,6 +17,11 @@ export const MiB = 1024 * 1024;
 export const DEFAULT_VIEW_SIZE = 64 * MiB;
 export const DEFAULT_MAX_VIEWS = 8;
 
+/** `offset` rounded down to a multiple of `unit` (a window start that maps as the OS requires). */
+export function alignDown(offset: number, unit: number): number {
+  return offset - (offset % unit);
+}
+
 export interface ViewCacheOptions {
   /** The addon's allocation granularity (64 KiB on Windows, the page size on POSIX). */
   granularity: number;
@@ -152,7 +157,7 @@ export class ViewCache {
     if (offset < 0 || offset >= sourceSize) {
       throw new HexmapError("ERANGE", `Offset ${offset} is outside the source (size ${sourceSize})`);
     }
-    const start = offset - (offset % this.viewSize);
+    const start = alignDown(offset, this.viewSize);
     const length = Math.min(this.viewSize, sourceSize - start);
     let entry = this.entries.get(start);
     if (entry && offset >= entry.start + entry.length) {
