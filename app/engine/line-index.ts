@@ -21,9 +21,10 @@
 // character never counts. Line 1 starts at offset 0 (a BOM is part of line 1's bytes; the
 // decoder in lines.ts drops it from the text).
 
-import { loadNative, scannerOf, type NativeAddon, type NativeJob, type NativeScanner, type NativeSource } from "../../native/index";
+import type { NativeAddon, NativeJob, NativeScanner, NativeSource } from "../../native/index";
 import type { Document } from "./document";
 import { HexmapError, toHexmapError } from "./errors";
+import { openDocumentScanner } from "./search";
 
 export type TextEncoding = "utf-8" | "utf-16le" | "utf-16be" | "latin1";
 export const TEXT_ENCODINGS: readonly TextEncoding[] = ["utf-8", "utf-16le", "utf-16be", "latin1"];
@@ -491,24 +492,7 @@ export class LineIndex {
   }
 
   private openScanner(doc: Document): NativeSource & NativeScanner {
-    let native: NativeAddon;
-    try {
-      native = this.native ?? loadNative();
-    } catch (err) {
-      throw new HexmapError("EINTERNAL", `The native addon could not be loaded (run npm run build:native): ${(err as Error).message}`, { cause: err });
-    }
-    let source: NativeSource;
-    try {
-      source = doc.kind === "shm" ? native.openShm(doc.name) : native.openFile(doc.name);
-    } catch (err) {
-      throw toHexmapError(err, { path: doc.name, op: "open for indexing" });
-    }
-    try {
-      return scannerOf(source);
-    } catch (err) {
-      source.close();
-      throw toHexmapError(err, { path: doc.name, op: "index" });
-    }
+    return openDocumentScanner(doc, this.native, { open: "open for indexing", scan: "index" });
   }
 
   private get scan(): NativeSource & NativeScanner {

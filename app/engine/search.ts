@@ -9,8 +9,8 @@
 // far (hits streamed, total counted up to where the scan stopped); it does not reject. The
 // native job stops within one 256 KiB chunk, so this takes well under 100 ms.
 
-import { loadNative, scannerOf, type NativeAddon, type NativeScanner, type NativeSource } from "../../native/index";
-import { Document } from "./document";
+import { scannerOf, type NativeAddon, type NativeScanner, type NativeSource } from "../../native/index";
+import { Document, loadAddon } from "./document";
 import { HexmapError, checkOffset, toHexmapError } from "./errors";
 import { compilePattern, type PatternSpec, type SearchPattern } from "./pattern";
 
@@ -67,47 +67,49 @@ interface Opened {
   release: () => void;
 }
 
+/**
+ * A read-only native source over a document's file or shared memory, able to run scan jobs. The
+ * document's own windows serve the viewer; a scan maps its own. `op` names the open ("open for
+ * searching") and the scan ("search") in errors. The caller closes it.
+ */
+export function openDocumentScanner(doc: Document, native: NativeAddon | undefined, op: { open: string; scan: string }): NativeSource & NativeScanner {
+  const addon = loadAddon(native);
+  let source: NativeSource;
+  try {
+    source = doc.kind === "shm" ? addon.openShm(doc.name) : addon.openFile(doc.name);
+  } catch (err) {
+    throw toHexmapError(err, { path: doc.name, op: op.open });
+  }
+  return scanner(source, doc.name, op.scan);
+}
+
 function openTarget(target: ScanTarget, native?: NativeAddon): Opened {
-  const addon = () => {
-    try {
-      return native ?? loadNative();
-    } catch (err) {
-      throw new HexmapError("EINTERNAL", `The native addon could not be loaded (run npm run build:native): ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-  };
   if (target instanceof Document) {
     if (target.closed) throw new HexmapError("EBADDOC", `The document ${target.name} is closed`);
-    // The document's own windows serve the viewer; the scan maps its own, read-only.
-    let source: NativeSource;
-    try {
-      source = target.kind === "shm" ? addon().openShm(target.name) : addon().openFile(target.name);
-    } catch (err) {
-      throw toHexmapError(err, { path: target.name, op: "open for searching" });
-    }
-    return { source: scanner(source, target.name), name: target.name, release: () => source.close() };
+    const source = openDocumentScanner(target, native, { open: "open for searching", scan: "search" });
+    return { source, name: target.name, release: () => source.close() };
   }
   if (typeof (target as NativeSource).map === "function") {
-    return { source: scanner(target as NativeSource, "the source"), name: "the source", release: () => {} };
+    return { source: scanner(target as NativeSource, "the source", "search"), name: "the source", release: () => {} };
   }
   const path = (target as { path?: unknown }).path;
   if (typeof path !== "string" || path.length === 0) throw new HexmapError("EINVAL", "A search needs a document, a source or a file path");
+  const addon = loadAddon(native);
   let source: NativeSource;
   try {
-    source = addon().openFile(path);
+    source = addon.openFile(path);
   } catch (err) {
     throw toHexmapError(err, { path, op: "open" });
   }
-  return { source: scanner(source, path), name: path, release: () => source.close() };
+  return { source: scanner(source, path, "search"), name: path, release: () => source.close() };
 }
 
-function scanner(source: NativeSource, name: string): NativeSource & NativeScanner {
+function scanner(source: NativeSource, name: string, op: string): NativeSource & NativeScanner {
   try {
     return scannerOf(source);
   } catch (err) {
     source.close();
-    throw toHexmapError(err, { path: name, op: "search" });
+    throw toHexmapError(err, { path: name, op });
   }
 }
 
