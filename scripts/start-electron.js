@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start -- [FILE]`: builds what is missing, then runs the Electron app. Where Electron's
-// binary is not installed (it cannot be downloaded on this machine) it says so and exits 1.
+// `npm start -- [FILE]`: fetches Electron's binary on first use, builds what is missing, then runs
+// the Electron app. Where the binary cannot be downloaded (no access to its host) it says so and exits 1.
 "use strict";
 
 const { spawn, spawnSync } = require("node:child_process");
@@ -12,6 +12,7 @@ const exists = (p) => fs.existsSync(path.join(root, p));
 
 function electronBinary() {
   try {
+    delete require.cache[require.resolve("electron")];
     const p = require("electron"); // the package's index.js returns the binary's path
     return typeof p === "string" && fs.existsSync(p) ? p : null;
   } catch {
@@ -19,9 +20,27 @@ function electronBinary() {
   }
 }
 
-const electron = electronBinary();
+// The project's .npmrc sets ignore-scripts, so `npm ci` never runs Electron's postinstall (its
+// download fails offline and would fail the whole install). Fetch the binary here, on first use,
+// with Electron's own installer — on a machine that can reach its download host this just works.
+let electron = electronBinary();
 if (!electron) {
-  console.error("Electron's binary is not installed (it cannot be downloaded on this machine); use `npx hexmap serve FILE` instead");
+  let installer = null;
+  try {
+    installer = require.resolve("electron/install.js");
+  } catch {
+    /* the electron package itself is missing */
+  }
+  if (installer) {
+    console.log("start: Electron's binary is not installed yet; downloading it (node_modules/electron/install.js)");
+    const env = { ...process.env };
+    delete env.ELECTRON_SKIP_BINARY_DOWNLOAD;
+    spawnSync(process.execPath, [installer], { cwd: path.dirname(installer), stdio: "inherit", env });
+    electron = electronBinary();
+  }
+}
+if (!electron) {
+  console.error("Electron's binary is not installed and could not be downloaded (no access to its download host?); use `npx hexmap serve FILE` instead");
   process.exit(1);
 }
 
