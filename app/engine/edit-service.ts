@@ -6,10 +6,9 @@
 // module for the work; documents that are not EditableFiles (test doubles, future sources) answer
 // edit requests with ENOTSUP.
 
-import { Editor, type SaveResult as EditorSaveResult } from "./editor";
+import { Editor, type SaveResult as EditorSaveResult, type SaveStrategy } from "./editor";
 import { HexmapError } from "./errors";
 import { inspectJournal } from "./journal";
-import type { SaveProgress } from "./save";
 import {
   MAX_EDITED_MASK_READ,
   MAX_EDITED_RANGES,
@@ -28,6 +27,7 @@ export interface EditableOpenOptions {
 /** The subset of ReadResult describing edited bytes in a span. */
 export interface EditedSpan {
   edited: number[];
+  inserted?: number[];
   editedMask?: string;
   editedTruncated?: boolean;
 }
@@ -73,8 +73,9 @@ export class EditableFile {
     return this.ed.readOnly;
   }
 
+  /** The document's size as the user sees it (inserts and deletes included). */
   get size(): number {
-    return this.ed.document.size;
+    return this.ed.size;
   }
 
   get generation(): number {
@@ -99,6 +100,7 @@ export class EditableFile {
       canUndo: this.ed.canUndo,
       canRedo: this.ed.canRedo,
       hasJournal: this.journal,
+      savedSize: this.ed.savedSize,
     };
   }
 
@@ -137,36 +139,49 @@ export class EditableFile {
     if (!this.ed.dirty && !this.busy && !this.ed.closed) this.ed.discard();
   }
 
-  /** Edited bytes within [offset, offset + length), for a read reply. */
+  /** Edited bytes within [offset, offset + length), for a read reply; `inserted` marks those that changed the size. */
   editedSpan(offset: number, length: number): EditedSpan {
-    if (length <= 0 || this.ed.pendingBytes === 0) return { edited: [] };
-    const runs = this.ed.editedIn(offset, offset + length);
-    const edited: number[] = [];
+    if (length <= 0 || !this.ed.dirty) return { edited: [] };
+    const spans = this.ed.spansIn(offset, offset + length);
+    const all = [...spans.edited, ...spans.inserted].sort((a, b) => a.start - b.start);
+    const out: EditedSpan = { edited: [] };
+    const edited = out.edited;
     let count = 0;
-    for (const r of runs) {
-      const s = r.offset - offset;
-      const e = s + r.bytes.length;
+    for (const r of all) {
+      const s = r.start - offset;
+      const e = r.end - offset;
       if (edited.length > 0 && edited[edited.length - 1] === s) {
         edited[edited.length - 1] = e; // adjacent runs read as one
         continue;
       }
       if (count === MAX_EDITED_RANGES) {
-        if (length <= MAX_EDITED_MASK_READ) return { edited: [], editedMask: maskOf(runs, offset, length) };
-        return { edited, editedTruncated: true };
+        if (length <= MAX_EDITED_MASK_READ) {
+          const mask: EditedSpan = { edited: [], editedMask: maskOf(all, offset, length) };
+          if (spans.inserted.length > 0) mask.inserted = pairsOf(spans.inserted, offset, MAX_EDITED_RANGES);
+          return mask;
+        }
+        out.editedTruncated = true;
+        break;
       }
       edited.push(s, e);
       count++;
     }
-    return { edited };
+    if (spans.inserted.length > 0) out.inserted = pairsOf(spans.inserted, offset, MAX_EDITED_RANGES);
+    return out;
   }
 
-  edit(docId: string, offset: number, bytes: Uint8Array, group: string | number | undefined): EditResult {
-    const r = this.ed.edit(offset, bytes, group === undefined ? {} : { group });
+  /** replace(offset, deleteLength, bytes): overwrite when deleteLength == bytes.length, insert when 0. */
+  edit(docId: string, offset: number, deleteLength: number, bytes: Uint8Array, group: string | number | undefined): EditResult {
+    const r = this.ed.replace(offset, deleteLength, bytes, group === undefined ? {} : { group });
     return { ...this.state(docId), start: r.start, end: r.end };
   }
 
-  fill(docId: string, offset: number, length: number, byte: number): EditResult {
-    const r = this.ed.fill(offset, length, byte);
+  /** Overwrites (or inserts, with `insert`) `length` bytes of `pattern` repeated. */
+  fill(docId: string, offset: number, length: number, pattern: Uint8Array, insert: boolean): EditResult {
+    let r;
+    if (insert) r = this.ed.insertFill(offset, length, pattern);
+    else if (pattern.length === 1) r = this.ed.fill(offset, length, pattern[0]!);
+    else r = this.ed.fillPattern(offset, length, pattern);
     return { ...this.state(docId), start: r.start, end: r.end };
   }
 
@@ -175,14 +190,16 @@ export class EditableFile {
     const out: UndoResult = { ...this.state(docId), changed };
     if (changed && changed.end - changed.start <= MAX_UNDO_BYTES_IN_REPLY) {
       out.bytes = ownedCopy(this.ed.readSync(changed.start, changed.end - changed.start));
-      out.edited = this.editedSpan(changed.start, changed.end - changed.start).edited;
+      const span = this.editedSpan(changed.start, changed.end - changed.start);
+      out.edited = span.edited;
+      if (span.inserted) out.inserted = span.inserted;
     }
     return out;
   }
 
-  async save(force: boolean, onProgress: (p: SaveProgress) => void, signal: AbortSignal): Promise<EditorSaveResult> {
+  async save(force: boolean, onProgress: (p: { done: number; total: number }) => void, signal: AbortSignal, strategy: SaveStrategy = "auto"): Promise<EditorSaveResult> {
     try {
-      return await this.ed.save({ force, onProgress, signal });
+      return await this.ed.save({ force, onProgress, signal, strategy });
     } finally {
       this.journal = journalPresent(this.name);
     }
@@ -241,14 +258,26 @@ function journalPresent(file: string): boolean {
   }
 }
 
-function maskOf(runs: readonly { offset: number; bytes: Uint8Array }[], offset: number, length: number): string {
+function maskOf(runs: readonly { start: number; end: number }[], offset: number, length: number): string {
   const mask = new Uint8Array(Math.ceil(length / 8));
   for (const r of runs) {
-    const s = Math.max(0, r.offset - offset);
-    const e = Math.min(length, r.offset - offset + r.bytes.length);
+    const s = Math.max(0, r.start - offset);
+    const e = Math.min(length, r.end - offset);
     for (let i = s; i < e; i++) mask[i >> 3] = mask[i >> 3]! | (1 << (i & 7));
   }
   return Buffer.from(mask).toString("base64");
+}
+
+/** [start, end) ranges as flattened pairs relative to `offset`, adjacent ones joined, at most `max` pairs. */
+function pairsOf(ranges: readonly { start: number; end: number }[], offset: number, max: number): number[] {
+  const out: number[] = [];
+  for (const r of ranges) {
+    const s = r.start - offset;
+    const e = r.end - offset;
+    if (out.length > 0 && out[out.length - 1] === s) out[out.length - 1] = e;
+    else if (out.length / 2 < max) out.push(s, e);
+  }
+  return out;
 }
 
 function ownedCopy(buf: Uint8Array): Uint8Array {

@@ -22,7 +22,6 @@
 
 import * as fs from "node:fs";
 import { loadNative, type NativeAddon, type NativeSource, type NativeView } from "../../native/index";
-import type { Run } from "./edit-overlay";
 import { HexmapError, toHexmapError } from "./errors";
 import {
   JOURNAL_RECORD_MAX,
@@ -34,6 +33,14 @@ import {
   type JournalRecord,
 } from "./journal";
 import { alignDown } from "./view-cache";
+import { inspectJournal2, isJournal2Magic, recovery2State, recoverFile2 } from "./journal2";
+import { cleanStaleTemps, findStaleTemps } from "./save-resize";
+
+/** A run of new bytes at a file offset, for an equal-length in-place save. */
+export interface Run {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
 
 export type SaveStep =
   | "journal-write" // after journal record k was queued to the temp journal
@@ -307,7 +314,8 @@ async function applyRecords(
 export async function saveEdits(file: string, runs: Iterable<Run>, options: SaveEditsOptions = {}): Promise<SaveEditsResult> {
   const t0 = performance.now();
   const native = options.native ?? loadNative();
-  const existing = inspectJournal(file);
+  // A version-2 journal (a resizing in-place save, journal2.ts) reads as "invalid" to inspectJournal: it must block this save, never be deleted by it.
+  const existing = isJournal2Magic(file) ? ({ status: "valid" } as const) : inspectJournal(file);
   if (existing.status === "valid") {
     throw new HexmapError(
       "EBUSY",
@@ -404,10 +412,51 @@ export interface RecoveryState {
   appliedRecords?: number;
   originalRecords?: number;
   fileState?: FileState;
+  /** Journal format: 1 (equal-length save: forward or back) or 2 (a save that changes the size, journal2.ts). Absent when there is none. */
+  version?: 1 | 2;
+  /** Version 2: the size the save produces, its steps, how many are done (the durable cursor). */
+  newFileSize?: number;
+  steps?: number;
+  stepsDone?: number;
+  /** Version 2: back is possible only while nothing was written (the cursor never said "started"). */
+  canGoBack?: boolean;
+  /** Temp files of a rewrite (or Save As) left by a process that died; recoverFile removes them. */
+  staleSaveTemps?: string[];
 }
 
 /** What recovery would find for `file`. Reads only; changes nothing. */
 export function recoveryState(file: string): RecoveryState {
+  const temps = findStaleTemps(file);
+  const st = isJournal2Magic(file) ? recoveryState2(file) : recoveryState1(file);
+  if (temps.length > 0) st.staleSaveTemps = temps;
+  return st;
+}
+
+function recoveryState2(file: string): RecoveryState {
+  const j = inspectJournal2(file);
+  if (j.status === "none") return { journal: "none", journalPath: j.path, staleTemp: j.staleTemp };
+  if (j.status === "invalid") return { journal: "invalid", journalPath: j.path, reason: j.reason, staleTemp: j.staleTemp, version: 2 };
+  const r = recovery2State(file, j.journal, j.staleTemp);
+  return {
+    journal: "valid",
+    journalPath: r.journalPath,
+    staleTemp: r.staleTemp,
+    version: 2,
+    records: r.steps,
+    bytes: r.bytes,
+    journalBytes: r.journalBytes,
+    journalFileSize: r.oldSize,
+    newFileSize: r.newSize,
+    fileSize: r.fileSize,
+    steps: r.steps,
+    stepsDone: r.stepsDone,
+    appliedRecords: r.stepsDone,
+    canGoBack: !r.started,
+    fileState: r.fileState,
+  };
+}
+
+function recoveryState1(file: string): RecoveryState {
   const j: JournalCheck = inspectJournal(file);
   if (j.status === "none") return { journal: "none", journalPath: j.path, staleTemp: j.staleTemp };
   if (j.status === "invalid") return { journal: "invalid", journalPath: j.path, reason: j.reason, staleTemp: j.staleTemp };
@@ -447,6 +496,7 @@ export function recoveryState(file: string): RecoveryState {
   } finally {
     fs.closeSync(fd);
   }
+  st.version = 1;
   return st;
 }
 
@@ -457,6 +507,8 @@ export interface RecoverResult {
   records: number;
   bytes: number;
   reason?: string;
+  /** Journal format of what was recovered (absent: there was none). */
+  version?: 1 | 2;
 }
 
 /**
@@ -466,6 +518,8 @@ export interface RecoverResult {
  */
 export async function recoverFile(file: string, direction: RecoverDirection, options: { native?: NativeAddon; onProgress?: (p: SaveProgress) => void } = {}): Promise<RecoverResult> {
   if (direction !== "forward" && direction !== "back") throw new HexmapError("EINVAL", `Recovery direction must be "forward" or "back", got ${String(direction)}`);
+  cleanStaleTemps(file);
+  if (isJournal2Magic(file)) return recoverFile2Dispatch(file, direction, options);
   const j = inspectJournal(file);
   if (j.status === "none") {
     if (j.staleTemp) removeJournal(file);
@@ -511,4 +565,24 @@ export async function recoverFile(file: string, direction: RecoverDirection, opt
   } finally {
     src.close();
   }
+}
+
+/** recoverFile for a version-2 journal (a save that changes the size): forward resumes from the cursor; back only before anything was written. */
+async function recoverFile2Dispatch(file: string, direction: RecoverDirection, options: { onProgress?: (p: SaveProgress) => void }): Promise<RecoverResult> {
+  const j = inspectJournal2(file);
+  if (j.status === "none") {
+    if (j.staleTemp) removeJournal(file);
+    return { action: "none", records: 0, bytes: 0 };
+  }
+  if (j.status === "invalid") {
+    if (j.reason.startsWith("no valid progress")) {
+      throw new HexmapError("EIO", `The interrupted save of ${file} left a journal whose progress record is damaged (${j.reason}): the file may be partly saved and cannot be finished automatically. The journal ${j.path} is kept`);
+    }
+    removeJournal(file); // never complete, so never applied: the file is as it was
+    return { action: "discarded-invalid", records: 0, bytes: 0, reason: j.reason, version: 2 };
+  }
+  const res = await recoverFile2(file, direction, j.journal, {
+    onProgress: (p) => options.onProgress?.({ phase: p.phase === "copy" || p.phase === "write" ? "apply" : "flush", done: p.done, total: p.total }),
+  });
+  return { action: res.action, records: res.steps, bytes: res.bytes, version: 2 };
 }

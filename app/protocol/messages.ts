@@ -19,6 +19,8 @@ export const MAX_EDIT_LENGTH = 16 * 1024 * 1024;
 
 /** Largest range one `fill` request may set (the overlay holds it in memory until saved). */
 export const MAX_FILL_LENGTH = 64 * 1024 * 1024;
+/** Longest repeating pattern of a fill. */
+export const MAX_FILL_PATTERN = 4096;
 /**
  * A read reply lists at most this many edited runs (`edited`); beyond that it sends `editedMask`
  * (reads up to MAX_EDITED_MASK_READ) or marks the list `editedTruncated` (read smaller spans).
@@ -43,6 +45,7 @@ export const ErrorCode = [
   "ECANCELED", // job cancelled
   "ECHANGED", // file changed on disk since it was opened/saved
   "EEXIST", // a shared-memory section of that name exists with another size
+  "ENOSPC", // not enough free space on the disk for a save (checked before anything is written)
   "ETOOBIG", // payload or result too large
   "EINTERNAL", // a bug: reported, never crashes the host
   "EDISCONNECTED", // the transport closed before the reply came (client side only)
@@ -89,6 +92,8 @@ export interface EditState {
   canUndo: boolean;
   canRedo: boolean;
   hasJournal: boolean;
+  /** The file's size on disk (as of open / the last save); `size` is the document's, edits included. */
+  savedSize?: number;
 }
 
 // ---- Requests ---------------------------------------------------------------------------------
@@ -122,7 +127,7 @@ export const ReadRequest = z.strictObject({
 });
 export const CloseRequest = z.strictObject({ id: reqId, type: z.literal("close"), docId });
 
-// ---- Editing (overwrite mode: the file never changes size) --------------------------------------
+// ---- Editing (any length: replace(offset, deleteLength, bytes); insert and delete are its special cases) ----
 
 /** Typing coalesces into one undo step while consecutive edits pass the same group key. */
 const group = z.union([z.string().max(64), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)]);
@@ -132,20 +137,46 @@ const group = z.union([z.string().max(64), z.number().int().nonnegative().max(Nu
  */
 const editBytes = z
   .custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "bytes must be a Uint8Array" })
-  .refine((b) => b.length >= 1 && b.length <= MAX_EDIT_LENGTH, { message: `bytes must hold 1 to ${MAX_EDIT_LENGTH} bytes` });
-export const EditRequest = z.strictObject({ id: reqId, type: z.literal("edit"), docId, offset, bytes: editBytes, group: group.optional() });
-export const FillRequest = z.strictObject({
-  id: reqId,
-  type: z.literal("fill"),
-  docId,
-  offset,
-  length: z.number().int().positive().max(MAX_FILL_LENGTH),
-  byte: z.number().int().min(0).max(255),
-});
+  .refine((b) => b.length <= MAX_EDIT_LENGTH, { message: `bytes must hold at most ${MAX_EDIT_LENGTH} bytes` });
+/**
+ * replace(offset, deleteLength, bytes): delete `deleteLength` bytes at `offset`, insert `bytes`
+ * there. `deleteLength` defaults to bytes.length (overwrite: the size stays). Insert:
+ * deleteLength 0; delete: empty bytes. A request that deletes and inserts nothing is EINVAL.
+ */
+export const EditRequest = z
+  .strictObject({ id: reqId, type: z.literal("edit"), docId, offset, deleteLength: offset.optional(), bytes: editBytes, group: group.optional() })
+  .refine((r) => r.bytes.length > 0 || (r.deleteLength ?? 0) > 0, { message: "an edit must delete or insert at least one byte", path: ["bytes"] });
+/**
+ * Overwrites (default) or inserts (`insert: true`) `length` bytes of `byte`, or of the pattern
+ * `bytes` repeated. Kept as a fill piece: any length costs a few bytes of memory (10 GiB in one step).
+ */
+export const FillRequest = z
+  .strictObject({
+    id: reqId,
+    type: z.literal("fill"),
+    docId,
+    offset,
+    length: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    byte: z.number().int().min(0).max(255).optional(),
+    /** The repeating pattern (instead of `byte`); `bytes` so it travels in the binary frame like an edit's. */
+    bytes: z
+      .custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "bytes (the pattern) must be a Uint8Array" })
+      .refine((b) => b.length >= 1 && b.length <= MAX_FILL_PATTERN, { message: `the pattern must hold 1 to ${MAX_FILL_PATTERN} bytes` })
+      .optional(),
+    insert: z.boolean().optional(),
+  })
+  .refine((r) => (r.byte === undefined) !== (r.bytes === undefined), { message: "give either byte or bytes (a pattern)", path: ["byte"] });
 export const UndoRequest = z.strictObject({ id: reqId, type: z.literal("undo"), docId });
 export const RedoRequest = z.strictObject({ id: reqId, type: z.literal("redo"), docId });
 /** A job: `job-progress` events while it runs, the reply when it ends. ECHANGED: changed on disk (retry with force). */
-export const SaveRequest = z.strictObject({ id: reqId, type: z.literal("save"), docId, force: z.boolean().optional() });
+export const SaveRequest = z.strictObject({
+  id: reqId,
+  type: z.literal("save"),
+  docId,
+  force: z.boolean().optional(),
+  /** How a size-changing save reaches the disk (README, "What a save guarantees"); default auto. */
+  strategy: z.enum(["auto", "in-place", "rewrite"]).optional(),
+});
 /** Streamed copy with the edits applied, to a new path (temp file + rename); a job, cancellable. */
 export const SaveAsRequest = z.strictObject({ id: reqId, type: z.literal("save-as"), docId, path: filePath });
 /** Drops every pending edit and the undo history. */
@@ -255,6 +286,8 @@ export interface ReadResult {
   editedMask?: string;
   /** `edited` lists only the first runs: read smaller spans for the rest. */
   editedTruncated?: boolean;
+  /** Of the edited bytes, those inserted (not replacing bytes in place), as [start, end) pairs like `edited`. */
+  inserted?: number[];
 }
 
 export interface EditResult extends EditState {
@@ -270,12 +303,17 @@ export interface UndoResult extends EditState {
   bytes?: Uint8Array;
   /** Edited runs inside the changed range now, relative to `changed.start` (as ReadResult.edited). */
   edited?: number[];
+  inserted?: number[];
 }
 
 export interface SaveResult extends EditState {
   records: number;
   bytesWritten: number;
   durationMs: number;
+  /** none (nothing to save), journal (same size, in place), rewrite (temp file + replace), in-place (v2 journal). */
+  strategy?: "none" | "journal" | "rewrite" | "in-place";
+  /** The undo history could not be kept across this save. */
+  historyCleared?: boolean;
 }
 
 export interface ByteRange {

@@ -173,6 +173,7 @@ describe("Service editing", () => {
         canUndo: true,
         canRedo: false,
         hasJournal: false,
+        savedSize: 4096,
       });
       // job-progress is for the requester only.
       ok(await a.handle({ id: 3, type: "save", docId: info.docId }));
@@ -242,7 +243,13 @@ describe("Service editing", () => {
         { type: "fill", docId: "d1", offset: 0, length: 1, byte: -1 },
         { type: "fill", docId: "d1", offset: 0, length: 1, byte: 1.5 },
         { type: "fill", docId: "d1", offset: 0, length: 0, byte: 1 },
-        { type: "fill", docId: "d1", offset: 0, length: 2 ** 40, byte: 1 },
+        { type: "fill", docId: "d1", offset: 0, length: 2 ** 53, byte: 1 },
+        { type: "fill", docId: "d1", offset: 0, length: 4, byte: 1, bytes: new Uint8Array([1]) },
+        { type: "fill", docId: "d1", offset: 0, length: 4, bytes: new Uint8Array(0) },
+        { type: "edit", docId: "d1", offset: 0, bytes: new Uint8Array(0) },
+        { type: "edit", docId: "d1", offset: 0, deleteLength: 0, bytes: new Uint8Array(0) },
+        { type: "edit", docId: "d1", offset: 0, deleteLength: -1, bytes: new Uint8Array(1) },
+        { type: "save", docId: "d1", strategy: "sideways" },
         { type: "undo" },
         { type: "redo", docId: "x" },
         { type: "save", docId: "d1", force: "yes" },
@@ -499,6 +506,52 @@ describe("Service editing", () => {
       ok(await s.handle({ id: 5, type: "save", docId: "d1" }));
       const disk = fs.readFileSync(file);
       assert.deepEqual([disk[0], disk[1], disk[100]], [0x55, 0x77, 0x66]);
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it("any-length edits: insert, delete and fill-insert change the size everywhere; reads mark inserted bytes; a resizing save writes the file", async () => {
+    const data = blockBytes(11, 10_000);
+    const file = makeFile(data, "resize.bin");
+    const { s, events } = withService();
+    try {
+      ok(await s.handle({ id: 1, type: "open", path: file, readOnly: false }));
+      const ins = ok(await s.handle({ id: 2, type: "edit", docId: "d1", offset: 100, deleteLength: 0, bytes: new Uint8Array([1, 2, 3]) }));
+      assert.equal(ins.size, 10_003);
+      assert.equal(ins.savedSize, 10_000);
+      assert.deepEqual([ins.start, ins.end], [100, 10_003], "everything after the insert shifted");
+      const del = ok(await s.handle({ id: 3, type: "edit", docId: "d1", offset: 0, deleteLength: 10, bytes: new Uint8Array(0) }));
+      assert.equal(del.size, 9_993);
+      const fill = ok(await s.handle({ id: 4, type: "fill", docId: "d1", offset: 9_993, length: 5, bytes: new Uint8Array([0xab, 0xcd]), insert: true }));
+      assert.equal(fill.size, 9_998);
+      const over = ok(await s.handle({ id: 5, type: "edit", docId: "d1", offset: 20, bytes: new Uint8Array([0xee]) }));
+      assert.equal(over.size, 9_998);
+      await tick();
+      const changed = events.filter((e) => e.event === "document-changed");
+      assert.equal((changed[changed.length - 1] as { size: number }).size, 9_998, "document-changed carries the new size");
+
+      const r = ok(await s.handle({ id: 6, type: "read", docId: "d1", offset: 0, length: 200 }));
+      assert.equal(r.size, 9_998);
+      assert.deepEqual(Buffer.from(r.bytes.subarray(0, 20)), data.subarray(10, 30));
+      assert.deepEqual([...r.bytes.subarray(90, 93)], [1, 2, 3]);
+      assert.deepEqual(r.edited, [20, 21, 90, 93]);
+      assert.deepEqual(r.inserted, [90, 93]);
+      const tail = ok(await s.handle({ id: 7, type: "read", docId: "d1", offset: 9_990, length: 100 }));
+      assert.deepEqual([...tail.bytes.subarray(3)], [0xab, 0xcd, 0xab, 0xcd, 0xab]);
+
+      const saved = ok(await s.handle({ id: 8, type: "save", docId: "d1", strategy: "rewrite" }));
+      assert.equal(saved.strategy, "rewrite");
+      assert.equal(saved.size, 9_998);
+      assert.equal(saved.savedSize, 9_998);
+      const expected = Buffer.concat([data.subarray(10, 100), Buffer.from([1, 2, 3]), data.subarray(100)]);
+      expected[20] = 0xee;
+      const want = Buffer.concat([expected, Buffer.from([0xab, 0xcd, 0xab, 0xcd, 0xab])]);
+      assert.deepEqual(fs.readFileSync(file), want);
+      // Undo goes on across the save.
+      const u = ok(await s.handle({ id: 9, type: "undo", docId: "d1" }));
+      assert.equal(u.size, 9_998);
+      assert.equal(u.dirty, true);
     } finally {
       s.dispose();
     }
