@@ -16,6 +16,7 @@ const BENCHES = [
   { name: "search", script: "dist/bench/search-bench.js", what: "2 GiB log in the page cache: search --count vs rg/grep, newline count vs wc -l" },
   { name: "lines", script: "dist/bench/lines-bench.js", what: "2 GiB log: hexmap lines vs wc -l, index build + bytes/line, first screen vs lnav -n" },
   { name: "save", script: "dist/bench/save-bench.js", what: "10 000 scattered 1-byte edits saved: 16 GiB vs 1 GiB sparse, pwrite+fsync peer" },
+  { name: "edit", script: "dist/bench/edit-bench.js", what: "insert at 8 GiB + repaint, reads after 100k inserts, 1M inserts memory, 4 GiB rewrite / in-place save vs cp+sync" },
   { name: "hash", script: "dist/bench/hash-bench.js", what: "SHA-256 of 1 GiB in page cache: hexmap hash vs sha256sum" },
   { name: "load", script: "dist/bench/load-bench.js", what: "20 WebSocket clients x 30 s random 64 KiB reads of a 64 GiB file (browser host, loopback): p50/p99, req/s" },
   { name: "ui", script: "dist/bench/ui-bench.js", what: "Go to latency and scroll frame times in Chromium (browser host, 64 GiB)" },

@@ -22,8 +22,8 @@ const COMMANDS: Record<string, Command> = {
     load: () => (require("./dump") as { runDump: Runner }).runDump,
   },
   patch: {
-    usage: "patch FILE --offset N (--hex HEX | --text T)",
-    about: "overwrite bytes in place (journaled)",
+    usage: "patch FILE (--insert OFF:HEX | --delete OFF:LEN | --overwrite OFF:HEX)... [--ops-file F] [--strategy S]",
+    about: "insert, delete and overwrite bytes, saved once, crash-safe",
     load: () => (require("./patch") as { runPatch: Runner }).runPatch,
   },
   recover: {

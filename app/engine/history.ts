@@ -25,6 +25,8 @@ export class StepLog {
   private removedLengths: number[] = [];
   private insertedLengths: number[] = [];
   private removed: (readonly Piece[])[] = [];
+  /** A single removed file piece: its file offset (removedLength is its length); NaN otherwise. */
+  private remFileStarts: number[] = [];
   /** A single inserted bytes piece: its buffer and byte offset (insertedLength is its length)… */
   private insBuffers: (ArrayBufferLike | null)[] = [];
   private insOffsets: number[] = [];
@@ -40,7 +42,14 @@ export class StepLog {
     this.offsets.push(step.offset);
     this.removedLengths.push(step.removedLength);
     this.insertedLengths.push(step.insertedLength);
-    this.removed.push(step.removed.length === 0 ? NO_PIECES : step.removed);
+    const gone = step.removed.length === 1 ? step.removed[0]! : null;
+    if (gone && gone.kind === "file") {
+      this.remFileStarts.push(gone.start);
+      this.removed.push(NO_PIECES);
+    } else {
+      this.remFileStarts.push(NaN);
+      this.removed.push(step.removed.length === 0 ? NO_PIECES : step.removed);
+    }
     const only = step.inserted.length === 1 ? step.inserted[0]! : null;
     if (only && only.kind === "bytes") {
       this.insBuffers.push(only.bytes.buffer);
@@ -59,10 +68,13 @@ export class StepLog {
     const buf = this.insBuffers[i]!;
     const insertedLength = this.insertedLengths[i]!;
     const inserted: readonly Piece[] = buf ? [{ kind: "bytes", bytes: new Uint8Array(buf, this.insOffsets[i]!, insertedLength) }] : this.insPieces[i]!;
+    const fileStart = this.remFileStarts[i]!;
+    const removedLength = this.removedLengths[i]!;
+    const removed: readonly Piece[] = Number.isNaN(fileStart) ? this.removed[i]! : [{ kind: "file", start: fileStart, length: removedLength }];
     return {
       offset: this.offsets[i]!,
-      removed: this.removed[i]!,
-      removedLength: this.removedLengths[i]!,
+      removed,
+      removedLength,
       inserted,
       insertedLength,
       group: this.groups[i],
@@ -80,6 +92,7 @@ export class StepLog {
     this.removedLengths.pop();
     this.insertedLengths.pop();
     this.removed.pop();
+    this.remFileStarts.pop();
     this.insBuffers.pop();
     this.insOffsets.pop();
     this.insPieces.pop();
@@ -98,6 +111,7 @@ export class StepLog {
     this.removedLengths = [];
     this.insertedLengths = [];
     this.removed = [];
+    this.remFileStarts = [];
     this.insBuffers = [];
     this.insOffsets = [];
     this.insPieces = [];

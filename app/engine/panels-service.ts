@@ -6,6 +6,7 @@
 import { buildByteMap, byteHistogram, type ByteMapSnapshot } from "./bytemap";
 import { BookmarkStore } from "./bookmarks";
 import { countDifferences, findNextDifference, findPreviousDifference } from "./compare";
+import { isEditable } from "./edit-service";
 import { HexmapError } from "./errors";
 import { exportRange } from "./export";
 import { hashRange } from "./hash";
@@ -16,8 +17,16 @@ import type { ByteMapData, PanelJobOp, PanelRequest, PanelResultMap } from "../p
 export interface PanelContext {
   /** This client's open document (EBADDOC otherwise). */
   doc(docId: string): ServiceDocument;
-  /** Runs `work` as a job of this client (job-progress events, cancel by jobId). */
-  job<T>(docId: string, op: PanelJobOp, work: (progress: (done: number, total: number) => void, signal: AbortSignal, jobId: string) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` as a job of this client (job-progress events, cancel by jobId). It also ends when
+   * `docId`, or one of `otherDocIds` (the second document of a compare), is closed.
+   */
+  job<T>(
+    docId: string,
+    op: PanelJobOp,
+    work: (progress: (done: number, total: number) => void, signal: AbortSignal, jobId: string) => Promise<T>,
+    otherDocIds?: readonly string[],
+  ): Promise<T>;
   deliver(event: Event): void;
   bookmarks: BookmarkStore;
 }
@@ -36,6 +45,14 @@ function mapData(docId: string, m: ByteMapSnapshot): ByteMapData {
   };
 }
 
+/**
+ * What a job reads: an edited file's snapshot (the bytes the user sees, frozen when the job
+ * starts, so editing may go on meanwhile), else the document itself.
+ */
+function frozen(doc: ServiceDocument): { readonly size: number; read(offset: number, length: number): Promise<Uint8Array> } {
+  return isEditable(doc) && !doc.readOnly ? doc.editor.snapshot() : doc;
+}
+
 function bookmarkTarget(doc: ServiceDocument) {
   return { kind: doc.kind === "shm" ? ("shm" as const) : ("file" as const), name: doc.name, size: doc.size };
 }
@@ -45,7 +62,7 @@ export async function handlePanelRequest(req: PanelRequest, ctx: PanelContext): 
     case "bytemap": {
       const doc = ctx.doc(req.docId);
       return ctx.job(req.docId, "bytemap", async (progress, signal, jobId) => {
-        const final = await buildByteMap(doc, {
+        const final = await buildByteMap(frozen(doc), {
           slices: Math.max(1, req.slices),
           signal,
           progressIntervalMs: 150,
@@ -62,7 +79,7 @@ export async function handlePanelRequest(req: PanelRequest, ctx: PanelContext): 
       const doc = ctx.doc(req.docId);
       if (req.offset > doc.size) throw new HexmapError("ERANGE", `Offset ${req.offset} is past the end of the document (size ${doc.size})`);
       return ctx.job(req.docId, "histogram", async (progress, signal) => {
-        const r = await byteHistogram(doc, { offset: req.offset, length: req.length, signal, onProgress: progress });
+        const r = await byteHistogram(frozen(doc), { offset: req.offset, length: req.length, signal, onProgress: progress });
         return { docId: req.docId, offset: r.offset, length: r.length, counts: r.counts, entropy: r.entropy };
       });
     }
@@ -70,13 +87,13 @@ export async function handlePanelRequest(req: PanelRequest, ctx: PanelContext): 
       const doc = ctx.doc(req.docId);
       if ((req.offset ?? 0) > doc.size) throw new HexmapError("ERANGE", `Offset ${req.offset} is past the end of the document (size ${doc.size})`);
       return ctx.job(req.docId, "hash", async (progress, signal) => {
-        const r = await hashRange(doc, { offset: req.offset, length: req.length, algorithms: req.algorithms, signal, onProgress: progress });
+        const r = await hashRange(frozen(doc), { offset: req.offset, length: req.length, algorithms: req.algorithms, signal, onProgress: progress });
         return { docId: req.docId, offset: r.offset, length: r.length, digests: r.digests };
       });
     }
     case "compare": {
-      const a = ctx.doc(req.docId);
-      const b = ctx.doc(req.otherDocId);
+      const a = frozen(ctx.doc(req.docId));
+      const b = frozen(ctx.doc(req.otherDocId));
       const common = Math.min(a.size, b.size);
       if (req.op !== "previous" && req.from > common) {
         throw new HexmapError("ERANGE", `Offset ${req.from} is past the end of the shorter document (size ${common})`);
@@ -94,13 +111,13 @@ export async function handlePanelRequest(req: PanelRequest, ctx: PanelContext): 
             return { op: req.op, from: r.from, length: r.length, differences: r.differences, eof };
           }
         }
-      });
+      }, [req.otherDocId]);
     }
     case "export": {
       const doc = ctx.doc(req.docId);
       if (req.offset > doc.size) throw new HexmapError("ERANGE", `Offset ${req.offset} is past the end of the document (size ${doc.size})`);
       return ctx.job(req.docId, "export", async (progress, signal) => {
-        const r = await exportRange(doc, req.offset, req.length, req.path, {
+        const r = await exportRange(frozen(doc), req.offset, req.length, req.path, {
           signal,
           onProgress: progress,
           overwrite: req.overwrite === true,

@@ -9,6 +9,7 @@ import { isEditable } from "./edit-service";
 import { HexmapError, toHexmapError } from "./errors";
 import { compilePattern, type SearchPattern } from "./pattern";
 import { startSearch } from "./search";
+import { searchSnapshot } from "./snapshot-search";
 import { isLiveSharedMemory } from "./shm-service";
 import type { ServiceDocument } from "./service";
 import type { Event } from "../protocol/messages";
@@ -54,7 +55,11 @@ export function prepareSearch(req: SearchRequest, doc: ServiceDocument, docId: s
   const from = req.from ?? (req.direction === "backward" ? to : 0);
   if (from > size) throw new HexmapError("ERANGE", `from ${from} is past the end of the document (size ${size})`);
   const maxHits = req.maxHits ?? DEFAULT_SEARCH_HITS;
-  const pendingEdits = isEditable(doc) && doc.state(docId).dirty;
+  // An edited document is searched as the user sees it, frozen now: the search goes on over this
+  // version while the user keeps editing, and its reply names the version it read.
+  const snapshot = isEditable(doc) && !doc.editor.snapshot().unedited ? doc.editor.snapshot() : null;
+  const version = snapshot ? snapshot.version : doc.generation;
+  const pendingEdits = false;
 
   return {
     async run({ jobId, signal, deliver }) {
@@ -80,6 +85,7 @@ export function prepareSearch(req: SearchRequest, doc: ServiceDocument, docId: s
         patternLength: pattern.bytes.length,
         description: pattern.description,
         pendingEdits,
+        version,
       };
       try {
         // An empty range, or one shorter than the pattern, has no match: nothing to scan.
@@ -87,9 +93,10 @@ export function prepareSearch(req: SearchRequest, doc: ServiceDocument, docId: s
         if (empty || signal.aborted) {
           return { ...base, hits: [], total: 0, kept: 0, canceled: signal.aborted, scanned: 0 };
         }
-        const r = await startSearch(
-          target,
-          { pattern, direction: req.direction, from, to, maxHits },
+        const run = snapshot
+          ? (o: Parameters<typeof startSearch>[2]) => searchSnapshot(snapshot, target, { pattern, direction: req.direction, from, to, maxHits }, o)
+          : (o: Parameters<typeof startSearch>[2]) => startSearch(target, { pattern, direction: req.direction, from, to, maxHits }, o);
+        const r = await run(
           {
             signal,
             onProgress: (done, total) => {

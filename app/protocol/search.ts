@@ -70,8 +70,10 @@ export interface SearchDone {
   patternLength: number;
   /** How the pattern reads: hex "DE AD ?? EF" or text "…" (utf16le, ignore case). */
   description: string;
-  /** The document had unsaved edits: the search ran over the saved file's bytes. */
+  /** Always false now: an edited document is searched as the user sees it (kept for older clients). */
   pendingEdits: boolean;
+  /** The document version (generation) the search read: older than the document's now = results from before later edits. */
+  version: number;
 }
 
 export type SearchEvent =

@@ -127,3 +127,83 @@ test("hexmap recover: reports the state, then rolls forward or back; patch refus
   assert.match(del.out(), /deleted a damaged or incomplete journal/);
   assert.equal(fs.readFileSync(file).subarray(500, 503).toString(), "NEW");
 });
+
+test("hexmap patch applies --insert/--delete/--overwrite left to right and saves once, growing or shrinking the file", async () => {
+  const old = blockBytes(77, 200_000);
+  for (const strategy of ["auto", "rewrite", "in-place"]) {
+    const file = makeFile(old, `ops-${strategy}.bin`);
+    const c = capture();
+    const argv = [file, "--insert", "0:CAFE", "--delete", "0x10:100", "--overwrite=2:00FF", "--insert", `${200_000 + 2 - 100}:EE`, "--strategy", strategy];
+    assert.equal(await runPatch(argv, c.io), 0, c.err());
+    const want = Buffer.concat([Buffer.from([0xca, 0xfe]), old.subarray(0, 14), old.subarray(114), Buffer.from([0xee])]);
+    want[2] = 0x00;
+    want[3] = 0xff;
+    assert.deepEqual(fs.readFileSync(file), want, strategy);
+    assert.match(c.out(), /4 operations, 200000 → 199903 bytes/);
+    assert.ok(!fs.existsSync(journalPathFor(file)));
+  }
+});
+
+test("hexmap patch --ops-file (a file, or - for standard input) takes 10 000 operations", async () => {
+  const old = blockBytes(78, 100_000);
+  const file = makeFile(old, "opsfile.bin");
+  const ref = [...old];
+  const lines: string[] = ["# a comment", ""];
+  let seed = 3;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let i = 0; i < 10_000; i++) {
+    const k = rnd(3);
+    if (k === 0) {
+      const at = rnd(ref.length + 1);
+      const b = rnd(256);
+      lines.push(`insert ${at} ${b.toString(16).padStart(2, "0")}`);
+      ref.splice(at, 0, b);
+    } else if (k === 1) {
+      const at = rnd(ref.length - 4);
+      lines.push(`delete 0x${at.toString(16)} 3`);
+      ref.splice(at, 3);
+    } else {
+      const at = rnd(ref.length - 2);
+      lines.push(`overwrite ${at} ABCD`);
+      ref.splice(at, 2, 0xab, 0xcd);
+    }
+  }
+  const opsPath = makeFile(lines.join("\n") + "\n", "ops.txt");
+  const c = capture();
+  assert.equal(await runPatch([file, "--ops-file", opsPath], c.io), 0, c.err());
+  assert.deepEqual(fs.readFileSync(file), Buffer.from(ref));
+
+  const file2 = makeFile(old, "opsstdin.bin");
+  const c2 = capture();
+  const { Readable } = await import("node:stream");
+  const stdin = Readable.from([Buffer.from("insert 0 4142\ndelete 2 1\n")]);
+  assert.equal(await runPatch([file2, "--ops-file", "-"], { ...c2.io, stdin }), 0, c2.err());
+  assert.deepEqual(fs.readFileSync(file2), Buffer.concat([Buffer.from("AB"), old.subarray(1)]));
+});
+
+test("hexmap patch: a bad operation exits 2 naming it, and the file is untouched", async () => {
+  const old = blockBytes(79, 1000);
+  const file = makeFile(old, "badops.bin");
+  const opsBad = makeFile("insert 0 00\ndelete 5 99999\n", "bad-ops.txt");
+  const cases: [string[], RegExp][] = [
+    [[file, "--insert", "1001:00"], /operation 1 \(--insert 1001:00\): offset 1001 is past the end/],
+    [[file, "--insert", "0:ABC"], /operation 1 .*odd number/],
+    [[file, "--insert", "0:AB", "--delete", "999:5"], /operation 2 \(--delete 999:5\): deleting 5 bytes at offset 999 runs past the end \(the file is 1001 bytes/],
+    [[file, "--delete", "0:0"], /nothing to delete/],
+    [[file, "--overwrite", "999:0102"], /do not fit/],
+    [[file, "--insert", "zz:00"], /must be a number/],
+    [[file, "--insert", "5"], /expected OFFSET:HEX/],
+    [[file, "--ops-file", opsBad], /bad-ops.txt line 2 .*runs past the end/],
+    [[file, "--insert", "0:00", "--strategy", "sideways"], /--strategy must be/],
+    [[file], /missing the operations/],
+  ];
+  for (const [argv, msg] of cases) {
+    const c = capture();
+    assert.equal(await runPatch(argv, c.io), 2, argv.join(" "));
+    assert.match(c.err(), msg, argv.join(" "));
+  }
+  assert.deepEqual(fs.readFileSync(file), old, "nothing written by a refused patch");
+});
