@@ -11,17 +11,23 @@
 //        b. node.exe --test <addon + engine tests>        (the same compiled files as the Linux leg)
 //        c. hexmap-host.exe --test <addon tests>          (node.exe renamed: Electron's case, the
 //           addon must find Node-API in a host that is not called node.exe)
+//        d. node.exe --test <CLI tests>                   (`hexmap shm write` and its standard input:
+//           dist/test/shm/stdin.test.js, in a run of its own: every node.exe it starts is slow)
+//        e. `hexmap shm write` in node.exe with stdin a LINUX pipe, a closed stdin, and Ctrl+C
+//           (SIGINT) while it holds, driven from here: under Wine, process.stdin over a Linux
+//           pipe throws "open EBADF" (issue 13), which no test inside Windows Node can set up
 //   5. prints every run's output and "win32 leg (Wine): N passed, N failed"; exit 1 on any
 //      failure or when no test ran.
 //
 // Usage: node scripts/test-wine.js [--summary=FILE] [--tests=GLOB,GLOB] [--host-tests=GLOB,GLOB]
-//                                  [--no-build] [--timeout=SECONDS]
+//                                  [--cli-tests=GLOB,GLOB] [--no-cli-stdin] [--no-build] [--timeout=SECONDS]
 // Default tests: dist/native/test/*.test.js, dist/test/engine/*.test.js, dist/test/edit/*.test.js
-// (host run: dist/native/test/*.test.js); they must already be compiled (tsc -> dist/).
+// (host run: dist/native/test/*.test.js; CLI run: dist/test/shm/stdin.test.js, "none" for none);
+// they must already be compiled (tsc -> dist/). --no-cli-stdin skips e.
 // Env: HEXMAP_WIN_NODE_VERSION (default 22.22.2). The summary file gets {"passed","failed","skipped","runs":[...]} for scripts/test-all.js.
 "use strict";
 
-const { spawnSync } = require("node:child_process");
+const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
 
@@ -38,6 +44,7 @@ const outDir = path.join(root, "build", "test-results", "wine");
 
 const DEFAULT_TESTS = ["dist/native/test/*.test.js", "dist/test/engine/*.test.js", "dist/test/edit/*.test.js"];
 const DEFAULT_HOST_TESTS = ["dist/native/test/*.test.js"];
+const DEFAULT_CLI_TESTS = ["dist/test/shm/stdin.test.js"];
 
 const args = process.argv.slice(2);
 const opt = (name) => {
@@ -47,6 +54,8 @@ const opt = (name) => {
 const summaryFile = opt("summary");
 const testGlobs = opt("tests") ? opt("tests").split(",") : DEFAULT_TESTS;
 const hostGlobs = opt("host-tests") ? opt("host-tests").split(",") : DEFAULT_HOST_TESTS;
+const cliGlobs = opt("cli-tests") === "none" ? [] : opt("cli-tests") ? opt("cli-tests").split(",") : DEFAULT_CLI_TESTS;
+const noCliStdin = args.includes("--no-cli-stdin");
 const noBuild = args.includes("--no-build");
 const runTimeoutMs = Number(opt("timeout") || 240) * 1000;
 
@@ -221,7 +230,7 @@ function parseTap(text) {
   };
 }
 
-function nodeTestRun(label, exe, files, tag) {
+function nodeTestRun(label, exe, files, tag, timeoutMs = runTimeoutMs) {
   const tap = path.join(outDir, `${tag}.tap`);
   const log = path.join(outDir, `${tag}.log`);
   fs.rmSync(tap, { force: true });
@@ -247,12 +256,13 @@ function nodeTestRun(label, exe, files, tag) {
         HEXMAP_WINE_TRUNCATE: toWin(path.join(root, "build", "win32", "win32_backend_test.exe")),
         // (TEMP is not passed: Wine sets it from the prefix, C:\users\<user>\Temp.)
       }),
+      timeoutMs,
     },
   );
   process.stdout.write(r.text.endsWith("\n") || !r.text ? r.text : r.text + "\n");
   const counts = parseTap(fs.existsSync(tap) ? fs.readFileSync(tap, "utf8") : "");
   const run = { label, ...counts, status: r.status, seconds: Number(((Date.now() - t) / 1000).toFixed(1)) };
-  if (r.timedOut) say(`--- ${label}: timed out after ${runTimeoutMs / 1000}s`);
+  if (r.timedOut) say(`--- ${label}: timed out after ${timeoutMs / 1000}s`);
   if (run.status !== 0 && run.failed === 0) run.failed = 1; // crashed or timed out without a failing test
   say(`--- ${label}: ${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped (exit ${r.status}, ${run.seconds}s)`);
   runs.push(run);
@@ -283,6 +293,128 @@ function exeRun(tag, exe, exeArgs, resultLine) {
     seconds: Number(((Date.now() - t) / 1000).toFixed(1)),
   });
   say(`--- ${tag}: ${m ? `${m[1]} checks passed, ${m[2]} failed` : "no result line"} (exit ${r.status}, ${elapsed(t)})`);
+}
+
+// ---- e. `hexmap shm write` in node.exe with stdin from Linux --------------------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Starts `wine node.exe bin/hexmap.js ARGS` with stdout+stderr into `logFile`; stdin: "pipe" (a
+// Linux pipe, kept open), "closed" (fd 0 closed, through sh) or "ignore" (/dev/null).
+function startHexmap(cliArgs, logFile, stdin) {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = fs.openSync(logFile, "w");
+  const wineArgs = [nodeExe, toWin(path.join(root, "bin", "hexmap.js")), ...cliArgs];
+  const env = wineEnv({ HEXMAP_NATIVE: toWin(path.join(root, "native", "prebuilds", "win32-x64", "hexmap.node")) });
+  let child;
+  try {
+    child =
+      stdin === "closed"
+        ? spawn("sh", ["-c", 'exec "$@" 0<&-', "sh", "wine", ...wineArgs], { cwd: root, env, stdio: ["ignore", fd, fd] })
+        : spawn("wine", wineArgs, { cwd: root, env, stdio: [stdin, fd, fd] });
+  } finally {
+    fs.closeSync(fd);
+  }
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  child.on("error", () => {});
+  const text = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
+  return { child, exited, text };
+}
+
+// Resolves with the log once `re` matches it; null if the process exits first or after `ms`.
+async function waitLog(p, re, ms) {
+  const end = Date.now() + ms;
+  let done = false;
+  p.exited.then(() => (done = true));
+  for (;;) {
+    const t = p.text();
+    if (re.test(t)) return t;
+    if (done || Date.now() > end) return null;
+    await sleep(100);
+  }
+}
+
+async function waitExit(p, ms) {
+  const r = await Promise.race([p.exited, sleep(ms).then(() => null)]);
+  if (r === null) {
+    p.child.kill("SIGKILL");
+    await p.exited;
+  }
+  return r;
+}
+
+const SHM_TEXT = "This is common data!";
+
+// One scenario: start the writer with `stdin`, wait for `ready`, have a second node.exe (its stdin
+// a Linux pipe too) read the text, then end the hold with `end` ("enter" or "sigint") and check
+// the exit and `expect` in the writer's output. Returns a list of problems (empty: passed).
+async function shmStdinScenario(tag, stdin, ready, end, expect) {
+  const problems = [];
+  const name = `Local\\hexmap-wine-stdin-${process.pid}-${tag}`;
+  const log = path.join(outDir, `cli-${tag}.log`);
+  const w = startHexmap(["shm", "write", name, "--text", SHM_TEXT], log, stdin);
+  try {
+    const held = await waitLog(w, ready, 90000);
+    if (!held) {
+      problems.push(`writer never got to ${ready}`);
+      return problems;
+    }
+    const r = startHexmap(["shm", "read", name, "--text"], path.join(outDir, `cli-${tag}-read.log`), "pipe");
+    r.child.stdin.end();
+    const rr = await waitExit(r, 90000);
+    const got = r.text();
+    if (!rr || rr.code !== 0 || got !== SHM_TEXT + "\n") problems.push(`shm read (stdin a Linux pipe) gave exit ${rr && rr.code}: ${JSON.stringify(got)}`);
+    if (end === "enter") w.child.stdin.write("\n");
+    else w.child.kill("SIGINT"); // Wine turns it into Ctrl+C for the Windows process
+    const wr = await waitExit(w, 60000);
+    if (!wr) problems.push(`writer did not exit within 60 s of ${end === "enter" ? "Enter" : "Ctrl+C"}`);
+    else if (wr.code !== 0) problems.push(`writer exited ${wr.code ?? wr.signal}`);
+    const out = w.text();
+    for (const re of expect) if (!re.test(out)) problems.push(`writer output lacks ${re}`);
+    if (/^hexmap shm: (open )?EBADF\s*$/m.test(out)) problems.push("writer reported a bare EBADF");
+  } finally {
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.kill("SIGKILL");
+      await w.exited;
+    }
+    if (problems.length) say(`    writer output:\n${w.text().replace(/^/gm, "      ")}`);
+  }
+  return problems;
+}
+
+async function cliStdinRuns() {
+  if (!fs.existsSync(path.join(root, "dist", "app", "cli", "shm.js"))) {
+    say("\n--- CLI stdin: dist/app/cli/shm.js is missing (run tsc first)");
+    runs.push({ label: "CLI stdin (Linux pipe into node.exe)", passed: 0, failed: 1, skipped: 0, status: 1 });
+    return;
+  }
+  const cases = [
+    ["pipe-enter", "pipe", /^holding section /m, "enter", [/^wrote 20 bytes at 0 of section /m, /^exiting \(Enter\)/m]],
+    ["pipe-ctrl-c", "pipe", /^holding section /m, "sigint", [/^exiting \(SIGINT\)/m]],
+    [
+      "closed-stdin",
+      "closed",
+      /standard input cannot be read/,
+      "sigint",
+      [/^hexmap shm: standard input cannot be read \(.+\), so Enter cannot end the hold: holding section .* until Ctrl\+C\/SIGTERM instead\. To not use standard input, give --until-signal or --hold-seconds N\./m, /^exiting \(SIGINT\)/m],
+    ],
+  ];
+  say(`\n--- CLI stdin: hexmap shm write in node.exe, stdin from Linux (${cases.length} cases)`);
+  for (const [tag, stdin, ready, end, expect] of cases) {
+    const t = Date.now();
+    const problems = await shmStdinScenario(tag, stdin, ready, end, expect);
+    const ok = problems.length === 0;
+    say(`  ${ok ? "ok" : "FAIL"} ${tag} (${elapsed(t)})${ok ? "" : ": " + problems.join("; ")}`);
+    runs.push({
+      label: `CLI stdin: ${tag}`,
+      passed: ok ? 1 : 0,
+      failed: ok ? 0 : 1,
+      skipped: 0,
+      status: ok ? 0 : 1,
+      seconds: Number(((Date.now() - t) / 1000).toFixed(1)),
+      ...(ok ? {} : { problems }),
+    });
+  }
 }
 
 function finish(extraNote) {
@@ -395,6 +527,20 @@ async function main() {
   } else {
     nodeTestRun("node:test in hexmap-host.exe (renamed node)", hostExe, hostFiles, "host-exe");
   }
+
+  // d. The CLI's stdin tests, in a run of their own (each node.exe they start takes seconds).
+  if (cliGlobs.length) {
+    const cliFiles = expandGlobs(cliGlobs);
+    if (cliFiles.length === 0) {
+      say(`no test files match ${cliGlobs.join(", ")}`);
+      runs.push({ label: "node:test in node.exe (CLI stdin)", passed: 0, failed: 1, skipped: 0, status: 1 });
+    } else {
+      nodeTestRun("node:test in node.exe (CLI stdin)", nodeExe, cliFiles, "cli-exe", Math.max(runTimeoutMs, 420000));
+    }
+  }
+
+  // e. Standard input from Linux, which no test inside Windows Node can give it.
+  if (!noCliStdin) await cliStdinRuns();
 
   fs.rmSync(workDir, { recursive: true, force: true });
   finish();

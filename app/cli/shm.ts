@@ -14,6 +14,7 @@ import { openSharedMemoryDocument, quoteShmName, sharedMemorySourceOf, unlinkShm
 import { UsageError, parseArgs, parseCount } from "./args";
 import { DUMP_CHUNK, formatXxd } from "./dump";
 import { parseHexBytes } from "./patch";
+import { describeStdinError, openStdin, releaseStdin } from "./stdin";
 
 const isWin = process.platform === "win32";
 const DEFAULT_SIZE = 4096;
@@ -49,6 +50,8 @@ Ctrl+C (a Windows section disappears with the last program that has it open).
 
 Without --hold-seconds/--until-signal it waits for a line on stdin, and stops at
 end of input too (so \`... < /dev/null\` exits at once: use --until-signal there).
+If stdin cannot be read at all (closed, not readable), it says so and holds until
+Ctrl+C/SIGTERM, as with --until-signal.
 Numbers are decimal or 0x hex. Exit status: 0 done, 1 error, 2 bad arguments.
 `;
 
@@ -65,11 +68,15 @@ Note: on Windows an opened section's size may be rounded up to whole pages.
 export interface ShmIo {
   out: Writable;
   err: Writable;
-  /** Where `write` waits for Enter. Default process.stdin. */
+  /**
+   * Where `write` waits for Enter. Default: standard input, opened only when `write` waits on
+   * it (see ./stdin: process.stdin's getter can throw, e.g. Windows Node under Wine with a pipe).
+   */
   input?: Readable;
 }
 
-const defaultIo = (): ShmIo => ({ out: process.stdout, err: process.stderr, input: process.stdin });
+// No process.stdin here: touching it is what failed as "open EBADF" (see ./stdin).
+const defaultIo = (): ShmIo => ({ out: process.stdout, err: process.stderr });
 
 export async function runShm(argv: string[], io: ShmIo = defaultIo()): Promise<number> {
   const [sub, ...rest] = argv;
@@ -238,7 +245,23 @@ async function runWrite(argv: string[], io: ShmIo): Promise<number> {
           : `for ${args.holdSeconds} s, or until Ctrl+C/SIGTERM`;
     const why = isWin ? " (the section disappears with the last program that has it open)" : "";
     io.out.write(`holding section ${q} open${why}: ${how}\n`);
-    const reason = await hold(args.holdSeconds, io.input ?? process.stdin);
+    let input: Readable | undefined;
+    let release: ((input: Readable) => void) | undefined;
+    if (args.holdSeconds === undefined) {
+      if (io.input) {
+        input = io.input;
+      } else {
+        input = openStdin().stream;
+        release = releaseStdin;
+      }
+    }
+    const reason = await hold(args.holdSeconds, input, release, (why) =>
+      io.err.write(
+        `hexmap shm: standard input cannot be read (${why}), so Enter cannot end the hold: ` +
+          `holding section ${q} until Ctrl+C/SIGTERM instead. ` +
+          `To not use standard input, give --until-signal or --hold-seconds N.\n`,
+      ),
+    );
     io.out.write(`exiting (${reason})\n`);
     return 0;
   } finally {
@@ -259,13 +282,30 @@ async function runWrite(argv: string[], io: ShmIo): Promise<number> {
   }
 }
 
-/** Resolves with why the hold ended: Enter, end of input, a signal, or the time limit. */
-function hold(seconds: number | undefined, input: Readable): Promise<string> {
+/**
+ * Resolves with why the hold ended: Enter, end of input, a signal, or the time limit. With
+ * `seconds` undefined it reads `input`; if that fails (an 'error' event) it calls `unreadable`
+ * and holds until a signal. `release` lets go of `input` at the end (default: pause it).
+ */
+function hold(
+  seconds: number | undefined,
+  input: Readable | undefined,
+  release: ((input: Readable) => void) | undefined,
+  unreadable: (why: string) => void,
+): Promise<string> {
   return new Promise<string>((resolve) => {
     const cleanups: Array<() => void> = [];
+    let finished = false;
     const done = (reason: string) => {
+      if (finished) return;
+      finished = true;
       for (const c of cleanups.splice(0)) c();
       resolve(reason);
+    };
+    // Signal handlers do not keep Node's event loop alive: a timer does.
+    const keepAlive = () => {
+      const t = setInterval(() => {}, 1 << 30);
+      cleanups.push(() => clearInterval(t));
     };
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const) {
       if (isWin && sig === "SIGHUP") continue;
@@ -278,26 +318,35 @@ function hold(seconds: number | undefined, input: Readable): Promise<string> {
       const t = setTimeout(() => done(`${seconds} s elapsed`), seconds * 1000);
       cleanups.push(() => clearTimeout(t));
     } else if (seconds === Infinity) {
-      // Signal handlers do not keep Node's event loop alive: a timer does.
-      const keepAlive = setInterval(() => {}, 1 << 30);
-      cleanups.push(() => clearInterval(keepAlive));
+      keepAlive();
     }
-    if (seconds === undefined) {
+    if (seconds === undefined && input) {
       const onData = (chunk: Buffer | string) => {
         if (String(chunk).includes("\n")) done("Enter");
       };
       const onEnd = () => done("end of input");
-      input.on("data", onData);
-      input.once("end", onEnd);
-      input.once("close", onEnd);
-      input.resume();
-      cleanups.push(() => {
+      const stopReading = () => {
         input.off("data", onData);
         input.off("end", onEnd);
         input.off("close", onEnd);
-        input.pause();
-        // process.stdin keeps the loop alive while it reads: let go of it.
-        if (input === process.stdin) (input as { unref?: () => void }).unref?.();
+      };
+      // Not end of input: nobody can press Enter here. Hold until a signal, and say so.
+      const onError = (err: unknown) => {
+        if (finished) return;
+        stopReading();
+        keepAlive();
+        unreadable(describeStdinError(err));
+      };
+      input.on("data", onData);
+      input.once("end", onEnd);
+      input.once("close", onEnd);
+      input.on("error", onError);
+      input.resume();
+      cleanups.push(() => {
+        stopReading(); // onError stays: a late error must not become an uncaught exception
+        // Our own stdin keeps the loop alive while it reads: let go of it (see ./stdin).
+        if (release) release(input);
+        else input.pause();
       });
     }
   });
