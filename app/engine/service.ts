@@ -322,11 +322,14 @@ export class Service implements DocumentHolder {
   private readonly listeners = new Set<(event: Event) => void>();
   private readonly onOpened: ServiceOptions["onOpened"];
   private disposed = false;
-  /** Running jobs of this client (save, save-as, recover), for `cancel`. */
+  /** Running jobs of this client (every kind: panel jobs, save, save-as, recover, detached jobs), for `cancel`. */
   private readonly jobs = new Map<string, AbortController>();
   private nextJob = 1;
-  /** The document of each running detached job (search): it ends when that document closes. */
-  private readonly jobDocs = new Map<string, string>();
+  /**
+   * The documents of each running job (both of a compare): closing any of them — this client's
+   * `close`, or the host's `document-closed` — ends the job (EBADDOC for a job awaiting its reply).
+   */
+  private readonly jobDocs = new Map<string, readonly string[]>();
   /** Byte map, histogram, hash, compare, export, bookmarks (app/engine/panels-service.ts). */
   private readonly panels: PanelContext;
   /** The log view: line index, lines, follow, filter (app/engine/lines-service.ts). */
@@ -338,7 +341,7 @@ export class Service implements DocumentHolder {
     this.onOpened = options.onOpened;
     this.panels = {
       doc: (docId) => this.doc(docId),
-      job: (docId, op, work) => this.job(docId, op, work),
+      job: (docId, op, work, otherDocIds) => this.job(docId, op, work, otherDocIds),
       deliver: (event) => this.deliver(event),
       bookmarks: new BookmarkStore(options.configDir),
     };
@@ -422,11 +425,24 @@ export class Service implements DocumentHolder {
     }
   }
 
-  /** Releases this client's documents (closing those nobody else holds). Idempotent. */
+  /**
+   * Jobs of this client still running (a disposed client's jobs included, until they have seen
+   * their cancel and stopped reading).
+   */
+  get jobCount(): number {
+    return this.jobs.size;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Releases this client's documents (closing those nobody else holds) and cancels its jobs. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const ac of this.jobs.values()) ac.abort();
+    const gone = new HexmapError("ECANCELED", "The job was cancelled: its client went away");
+    for (const ac of this.jobs.values()) ac.abort(gone);
     this.lines.dispose();
     for (const docId of this.allowed) this.pool.release(docId, this);
     this.allowed.clear();
@@ -454,11 +470,21 @@ export class Service implements DocumentHolder {
     setImmediate(() => this.pool.emitChanged(docId));
   }
 
-  /** Runs `work` as a job of this client: progress events, cancel by jobId; settles with its result. */
-  private async job<T>(docId: string, op: JobOp, work: (progress: (done: number, total: number) => void, signal: AbortSignal, jobId: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` as a job of this client: progress events, cancel by jobId; settles with its result.
+   * Closing `docId` or one of `otherDocIds`, and dispose(), abort it like a cancel: a job stopped
+   * that way rejects with the reason (EBADDOC: its document closed; ECANCELED otherwise).
+   */
+  private async job<T>(
+    docId: string,
+    op: JobOp,
+    work: (progress: (done: number, total: number) => void, signal: AbortSignal, jobId: string) => Promise<T>,
+    otherDocIds: readonly string[] = [],
+  ): Promise<T> {
     const jobId = `j${this.nextJob++}`;
     const ac = new AbortController();
     this.jobs.set(jobId, ac);
+    this.jobDocs.set(jobId, [docId, ...otherDocIds]);
     let last = 0;
     const progress = (done: number, total: number) => {
       const now = Date.now();
@@ -469,8 +495,11 @@ export class Service implements DocumentHolder {
     this.deliver({ event: "job-progress", jobId, docId, op, done: 0, total: 0 });
     try {
       return await work(progress, ac.signal, jobId);
+    } catch (err) {
+      throw abortOutcome(ac.signal, err);
     } finally {
       this.jobs.delete(jobId);
+      this.jobDocs.delete(jobId);
     }
   }
 
@@ -487,7 +516,7 @@ export class Service implements DocumentHolder {
     const jobId = `j${this.nextJob++}`;
     const ac = new AbortController();
     this.jobs.set(jobId, ac);
-    this.jobDocs.set(jobId, docId);
+    this.jobDocs.set(jobId, [docId]);
     const end = (outcome: { result: R } | { error: ProtocolError }) => {
       // Gone from the registry before job-done goes out: a cancel after it answers canceled: false.
       this.jobs.delete(jobId);
@@ -497,15 +526,17 @@ export class Service implements DocumentHolder {
     setImmediate(() => {
       void work(jobId, ac.signal).then(
         (result) => end({ result }),
-        (err) => end({ error: toProtocolError(err) }),
+        (err) => end({ error: toProtocolError(abortOutcome(ac.signal, err)) }),
       );
     });
     return { jobId };
   }
 
-  /** Cancels this client's detached jobs on a document (it closed, or this client closed it). */
+  /** Cancels this client's jobs on a document, of every kind (it closed, or this client closed it). */
   private endJobsOf(docId: string): void {
-    for (const [jobId, d] of this.jobDocs) if (d === docId) this.jobs.get(jobId)?.abort();
+    for (const [jobId, docs] of this.jobDocs) {
+      if (docs.includes(docId)) this.jobs.get(jobId)?.abort(new HexmapError("EBADDOC", `The document ${docId} was closed while the job ran`));
+    }
   }
 
   // ---- shared memory: live documents whose edits apply at once --------------------------------
@@ -529,11 +560,14 @@ export class Service implements DocumentHolder {
   private async dispatchLiveEdit(live: LiveSharedMemory, req: Request): Promise<ResultMap[Request["type"]]> {
     switch (req.type) {
       case "edit": {
+        if (req.deleteLength !== undefined && req.deleteLength !== req.bytes.length) throw fixedSize(live.name);
         const r = await live.edit(req.docId, req.offset, req.bytes, req.group);
         this.changed(req.docId);
         return r;
       }
       case "fill": {
+        if (req.insert) throw fixedSize(live.name);
+        if (req.byte === undefined) throw new HexmapError("ENOTSUP", "A shared-memory section is filled with one byte value, not a pattern");
         const r = await live.fill(req.docId, req.offset, req.length, req.byte);
         this.changed(req.docId);
         return r;
@@ -563,12 +597,12 @@ export class Service implements DocumentHolder {
     if (live) return this.dispatchLiveEdit(live, req);
     switch (req.type) {
       case "edit": {
-        const r = this.editable(req.docId).edit(req.docId, req.offset, req.bytes, req.group);
+        const r = this.editable(req.docId).edit(req.docId, req.offset, req.deleteLength ?? req.bytes.length, req.bytes, req.group);
         this.changed(req.docId);
         return r;
       }
       case "fill": {
-        const r = this.editable(req.docId).fill(req.docId, req.offset, req.length, req.byte);
+        const r = this.editable(req.docId).fill(req.docId, req.offset, req.length, req.bytes ?? Uint8Array.of(req.byte ?? 0), req.insert === true);
         this.changed(req.docId);
         return r;
       }
@@ -582,9 +616,16 @@ export class Service implements DocumentHolder {
         const doc = this.editable(req.docId);
         try {
           const res = await this.job(req.docId, "save", (progress, signal) =>
-            doc.save(req.force === true, (p) => progress(p.done, p.total), signal),
+            doc.save(req.force === true, (p) => progress(p.done, p.total), signal, req.strategy ?? "auto"),
           );
-          return { ...doc.state(req.docId), records: res.records, bytesWritten: res.bytes, durationMs: res.durationMs };
+          return {
+            ...doc.state(req.docId),
+            records: res.records,
+            bytesWritten: res.bytes,
+            durationMs: res.durationMs,
+            strategy: res.strategy,
+            ...(res.historyCleared ? { historyCleared: true } : {}),
+          };
         } finally {
           this.changed(req.docId);
         }
@@ -717,7 +758,28 @@ function ownedBytes(buf: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * What a job that failed reports. Once its signal was aborted, the failure the abort caused —
+ * ECANCELED at a chunk boundary, or EBADDOC/ECHANGED from a read of the document closed under it —
+ * is reported as the abort's reason (ECANCELED for a cancel or a gone client, EBADDOC for a closed
+ * document), so the outcome does not depend on where the job was. Other errors are kept.
+ */
+function abortOutcome(signal: AbortSignal, err: unknown): unknown {
+  if (!signal.aborted) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== "ECANCELED" && code !== "EBADDOC" && code !== "ECHANGED") return err;
+  return signal.reason instanceof HexmapError ? signal.reason : new HexmapError("ECANCELED", "The job was cancelled");
+}
+
 export function toProtocolError(err: unknown): ProtocolError {
   const e = toHexmapError(err, { op: "handle the request" });
   return { code: e.code, message: e.message };
+}
+
+/** A named section cannot change size: ENOTSUP, in a sentence. */
+function fixedSize(name: string): HexmapError {
+  return new HexmapError(
+    "ENOTSUP",
+    `Shared memory ${name} has a fixed size: bytes can be overwritten but not inserted or deleted (open a file, or create a larger section, to change the size)`,
+  );
 }

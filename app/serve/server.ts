@@ -27,8 +27,14 @@ import { contentType, resolveStatic } from "./static-files";
 
 /** Largest inbound WebSocket message: an `edit` of MAX_EDIT_LENGTH bytes plus its binary frame header. */
 export const MAX_INBOUND_MESSAGE = MAX_EDIT_LENGTH + MAX_BINARY_HEADER + 4;
-/** Requests one connection may have in flight; more are answered EBUSY at once. */
+/**
+ * Requests one connection may have in flight; more are answered EBUSY at once. `cancel` and
+ * `close` (CONTROL_REQUESTS) are never refused nor counted: they stop work and free resources,
+ * so they must get through precisely when a client has the most running.
+ */
 export const MAX_IN_FLIGHT = 64;
+/** Requests the in-flight limit never refuses: they end jobs and release documents, and answer at once. */
+export const CONTROL_REQUESTS: ReadonlySet<string> = new Set(["cancel", "close"]);
 /**
  * Bytes of reads one connection may have in flight plus unsent in its socket buffer: a client
  * that asks for 16 MiB reads faster than it takes them gets EBUSY, not the host's memory.
@@ -65,6 +71,11 @@ export interface RunningServer {
   pool: DocumentPool;
   /** Number of open WebSocket connections. */
   readonly connections: number;
+  /**
+   * Jobs still running for this host's clients, closed connections included until their jobs
+   * have stopped (a dropped connection's jobs are cancelled; this goes to 0 once they ended).
+   */
+  readonly jobs: number;
   /** Closes every connection and document, then the server. Idempotent. */
   close(): Promise<void>;
 }
@@ -101,6 +112,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INBOUND_MESSAGE });
   let allowed = new Set<string>();
   let port = 0;
+  /** Every connection's Service, kept after its socket closed while its cancelled jobs wind down. */
+  const services = new Set<Service>();
+  /** Forgets closed connections whose jobs have ended (on every socket close, and when counted). */
+  const prune = () => {
+    for (const s of services) if (s.isDisposed && s.jobCount === 0) services.delete(s);
+  };
 
   server.on("request", (req, res) => serveHttp(req, res));
   server.on("upgrade", (req, socket, head) => upgrade(req, socket, head));
@@ -171,6 +188,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   function connection(ws: WebSocket): void {
     const service = new Service({ pool });
+    services.add(service);
     if (shared && pool.has(shared.docId)) service.grant(shared.docId);
     let inFlight = 0;
     let pendingBytes = 0;
@@ -194,6 +212,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return send(reply);
       }
       const m = message as { id?: unknown; type?: unknown; length?: unknown };
+      if (typeof m.type === "string" && CONTROL_REQUESTS.has(m.type)) {
+        void service.handle(message).then(send);
+        return;
+      }
       // Counted only when well-formed: a malformed length gets the Service's EINVAL, not EBUSY.
       const readBytes =
         m.type === "read" && Number.isSafeInteger(m.length) && (m.length as number) > 0 && (m.length as number) <= MAX_READ_LENGTH
@@ -221,6 +243,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ws.on("close", () => {
       off();
       service.dispose();
+      prune();
     });
   }
 
@@ -252,6 +275,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     pool,
     get connections() {
       return wss.clients.size;
+    },
+    get jobs() {
+      prune();
+      let n = 0;
+      for (const s of services) n += s.jobCount;
+      return n;
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

@@ -11,7 +11,8 @@
 // no journal or temp file is left behind; the addon's sources and views go back to baseline.
 //
 // The seed is random per run and printed; HEXMAP_FUZZ_SEED=<n> replays one, HEXMAP_FUZZ_RUNS=<n>
-// changes the count.
+// changes the count. A seed that found a bug becomes a focused deterministic test (1755770045:
+// cancels refused by the host's in-flight limit, test/hardening/job-settle.test.ts).
 
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
