@@ -311,7 +311,7 @@ describe("search: jobs", () => {
     pool.dispose();
   });
 
-  it("a document with pending edits: the result says the saved file was searched", async () => {
+  it("a document with pending edits is searched as the user sees it: hits in and across inserted bytes, shifted by inserts, with the version read", async () => {
     const file = makeFile(Buffer.from("0123456789 needle 0123456789"), "edited.bin");
     const { s } = service();
     try {
@@ -319,10 +319,19 @@ describe("search: jobs", () => {
       const before = await search(s, 2, { pattern: { kind: "text", text: "needle", encoding: "utf8" }, direction: "forward" });
       assert.deepEqual(before.result.hits, [11]);
       assert.equal(before.result.pendingEdits, false);
-      ok(await s.handle({ id: 3, type: "edit", docId: "d1", offset: 0, bytes: new Uint8Array([0x41]) }));
+      // Insert 3 bytes at 0: the hit moves to 14. Then an inserted "nee" + file "dle"… no: insert a whole new needle across.
+      ok(await s.handle({ id: 3, type: "edit", docId: "d1", offset: 0, deleteLength: 0, bytes: new Uint8Array([0x41, 0x42, 0x43]) }));
       const after = await search(s, 4, { pattern: { kind: "text", text: "needle", encoding: "utf8" }, direction: "forward" });
-      assert.deepEqual(after.result.hits, [11]);
-      assert.equal(after.result.pendingEdits, true);
+      assert.deepEqual(after.result.hits, [14]);
+      assert.equal(after.result.pendingEdits, false);
+      // "nee" of the file replaced by inserted "nee": the match crosses added bytes and the file; one more needle appended.
+      ok(await s.handle({ id: 5, type: "edit", docId: "d1", offset: 14, deleteLength: 3, bytes: new TextEncoder().encode("nee") }));
+      const ins = ok(await s.handle({ id: 6, type: "edit", docId: "d1", offset: 31, deleteLength: 0, bytes: new TextEncoder().encode("needle") }));
+      const all = await search(s, 7, { pattern: { kind: "text", text: "needle", encoding: "utf8" }, direction: "all" });
+      assert.equal(all.result.total, 2);
+      assert.deepEqual(all.hits, [14, 31]);
+      assert.equal(all.result.pendingEdits, false);
+      assert.equal(all.result.version, ins.generation, "the version searched");
     } finally {
       s.dispose();
     }

@@ -36,7 +36,7 @@ describe("Service: every request type", () => {
     const s = new Service({ pollIntervalMs: 0 });
     try {
       const info = ok(await s.handle({ id: 1, type: "open", path: file }));
-      assert.deepEqual(info, { docId: "d1", kind: "file", name: file, size: data.length, readOnly: true, generation: 0, dirty: false, editCount: 0, canUndo: false, canRedo: false, hasJournal: false });
+      assert.deepEqual(info, { docId: "d1", kind: "file", name: file, size: data.length, readOnly: true, generation: 0, dirty: false, editCount: 0, canUndo: false, canRedo: false, hasJournal: false, savedSize: data.length });
 
       const listed = ok(await s.handle({ id: 2, type: "list" }));
       assert.deepEqual(listed.documents, [info]);
