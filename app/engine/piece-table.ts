@@ -6,7 +6,8 @@
 // The tree is balanced on piece counts with Adams' weight-balance parameters <delta 3, ratio 2>
 // (the ones Haskell's Data.Map uses and Hirai & Yamamoto proved): every subtree's child has at most
 // 3/4 of its pieces, so the depth stays below about 2.4·log2(pieces) — ~50 for 2 million pieces,
-// shallow enough for recursion. Every operation is split / link / merge on that tree.
+// shallow enough for recursion. An edit is split / link / merge on that tree, except the common
+// edit inside one piece (typing, a scattered insert), which is one descent and one path copy.
 //
 // Nodes are small on purpose (a scattered one-byte insert adds two of them): the piece's fields
 // sit inline in the node and a bytes piece keeps its ArrayBuffer and byte offset instead of a
@@ -91,9 +92,12 @@ class Node {
 
 // V8 tracks a representation per field. If the first nodes held only numbers in start/length/len,
 // those fields would become "double" fields and every node would carry a boxed number for each of
-// them (16 bytes apiece) even where the value is a small integer. One node made with non-numbers
-// first keeps them tagged: small integers inline, a box only for values of 2^31 and up.
-new Node(null, null, null, undefined as unknown as number, undefined as unknown as number, undefined as unknown as number, 0);
+// them (16 bytes apiece, 96 bytes per scattered insert) even where the value is a small integer.
+// A node made with non-numbers first makes them tagged fields: small integers inline, a box only
+// for values of 2^31 and up (14 bytes per scattered insert). It must stay alive: V8 forgets a
+// shape, and what it learned about its fields, once no object has it.
+const shapeSeed = new Node(null, null, null, undefined as unknown as number, undefined as unknown as number, undefined as unknown as number, 0);
+Object.defineProperty(Node, "shapeSeed", { value: shapeSeed });
 
 const DELTA = 3;
 const RATIO = 2;
@@ -264,6 +268,122 @@ function joined(a: Node, b: Node): Node {
   return leaf(a.data, a.start, a.length + b.length);
 }
 
+// ---- the fast path: an edit inside one piece ---------------------------------------------------
+//
+// Typing, overwriting and deleting a few bytes touch one piece X: X becomes 0 to 3 pieces (left
+// part, new piece, right part). Then one descent finds X and its neighbours, and one path copy
+// rebuilds the ancestors, sizing the untouched sibling from the parent's counts instead of reading
+// it (in a tree far larger than the CPU caches every node read is a cache miss). Anything else, or
+// a result that would have to merge with a piece outside X, goes the general split / link way.
+
+/** The pieces that replace X (at most 3). */
+const seq: Node[] = [];
+
+function pushMerged(n: Node): void {
+  const k = seq.length - 1;
+  if (k >= 0 && mergeable(seq[k]!, n)) seq[k] = joined(seq[k]!, n);
+  else seq.push(n);
+}
+
+/** The new root for replace(off, del, [n]) (n may be null: a delete), or undefined for the general path. */
+function editInPiece(root: Node, off: number, del: number, n: Node | null): Node | null | undefined {
+  // The piece q holding byte `off` (null at the end), with the ancestors that bound it.
+  let t: Node | null = root;
+  let base = 0;
+  let q: Node | null = null;
+  let qAt = 0;
+  let predAnc: Node | null = null;
+  let succAnc: Node | null = null;
+  while (t !== null) {
+    const at = base + (t.left === null ? 0 : t.left.len);
+    if (off < at) {
+      succAnc = t;
+      t = t.left;
+    } else if (off >= at + t.length) {
+      predAnc = t;
+      base = at + t.length;
+      t = t.right;
+    } else {
+      q = t;
+      qAt = at;
+      break;
+    }
+  }
+  // X is q, or the piece before q for an insert where q starts (typing extends what it typed).
+  let x: Node;
+  let xAt: number;
+  let viaPred: boolean;
+  const p = del === 0 && (q === null || off === qAt) ? (q === null || q.left === null ? predAnc : last(q.left)) : null;
+  if (p !== null) {
+    x = p;
+    xAt = off - p.length;
+    viaPred = true;
+  } else if (q !== null) {
+    x = q;
+    xAt = qAt;
+    viaPred = false;
+  } else {
+    return undefined;
+  }
+  const cutA = off - xAt;
+  const cutB = off + del - xAt;
+  if (cutB > x.length) return undefined;
+
+  seq.length = 0;
+  if (cutA > 0) seq.push(cutA === x.length ? x : clipNode(x, 0, cutA));
+  if (n !== null) pushMerged(n);
+  if (cutB < x.length) pushMerged(clipNode(x, cutB, x.length));
+  const k = seq.length;
+  // Where X's ends moved, the new end pieces must not continue X's neighbours (else: merge, the general way).
+  if (cutA === 0 || cutB === x.length) {
+    // X's neighbours: for q, from the descent; for the piece before q, q is the one after.
+    const before = cutA > 0 || viaPred ? null : q!.left !== null ? last(q!.left) : predAnc;
+    const after = cutB < x.length ? null : viaPred ? q : q!.right !== null ? first(q!.right) : succAnc;
+    if (k === 0) {
+      if (before !== null && after !== null && mergeable(before, after)) return undefined;
+    } else {
+      if (before !== null && mergeable(before, seq[0]!)) return undefined;
+      if (after !== null && mergeable(seq[k - 1]!, after)) return undefined;
+    }
+  }
+  let added = 0;
+  for (let i = 0; i < k; i++) added += seq[i]!.length;
+  const out = rebuild(root, xAt, added - x.length, k - 1);
+  seq.length = 0;
+  return out;
+}
+
+/** t with the piece starting at `rel` (X) replaced by seq; dLen and dCount are the changes. */
+function rebuild(t: Node, rel: number, dLen: number, dCount: number): Node | null {
+  const ll = t.left === null ? 0 : t.left.len;
+  if (rel < ll) return up(t, rebuild(t.left!, rel, dLen, dCount), t.right, true, dLen, dCount);
+  if (rel > ll) return up(t, t.left, rebuild(t.right!, rel - ll - t.length, dLen, dCount), false, dLen, dCount);
+  switch (seq.length) {
+    case 0:
+      return merge(t.left, t.right);
+    case 1: {
+      const s = seq[0]!;
+      return new Node(t.left, t.right, s.data, s.start, s.length, t.len + dLen, t.count);
+    }
+    case 2:
+      return balance(seq[0]!, t.left, insertMin(t.right, seq[1]!));
+    default:
+      return link(insertMax(t.left, seq[0]!), seq[1]!, insertMin(t.right, seq[2]!));
+  }
+}
+
+/** Ancestor t over its rebuilt child: the other child's size comes from t's counts, not from reading it. */
+function up(t: Node, l: Node | null, r: Node | null, leftChanged: boolean, dLen: number, dCount: number): Node {
+  if (dCount !== 0) {
+    const changed = size(leftChanged ? l : r);
+    const other = t.count - 1 - (changed - dCount);
+    const sl = leftChanged ? changed : other;
+    const sr = leftChanged ? other : changed;
+    if (sl + sr > 1 && (sl > DELTA * sr || sr > DELTA * sl)) return balance(t, l, r);
+  }
+  return new Node(l, r, t.data, t.start, t.length, t.len + dLen, t.count + dCount);
+}
+
 function build(leaves: readonly Node[], lo: number, hi: number): Node | null {
   if (lo >= hi) return null;
   const mid = (lo + hi) >>> 1;
@@ -353,7 +473,12 @@ export class PieceTable {
     this.#root = root;
   }
 
-  static readonly empty: PieceTable = new PieceTable(null);
+  static #empty: PieceTable | undefined;
+
+  /** The empty table (one shared object). */
+  static get empty(): PieceTable {
+    return (PieceTable.#empty ??= new PieceTable(null));
+  }
 
   /** One file piece [0, size) (or empty if size is 0). */
   static ofFile(size: number): PieceTable {
@@ -386,6 +511,18 @@ export class PieceTable {
    * back the single file piece.
    */
   replace(offset: number, deleteLength: number, pieces: readonly Piece[]): PieceTable {
+    this.#checkRange(offset, deleteLength);
+    return this.#apply(offset, deleteLength, toLeaves(pieces));
+  }
+
+  /** replace() with one bytes piece (`bytes` may be empty: a pure delete). */
+  replaceBytes(offset: number, deleteLength: number, bytes: Uint8Array): PieceTable {
+    this.#checkRange(offset, deleteLength);
+    if (!(bytes instanceof Uint8Array)) throw new HexmapError("EINVAL", "bytes must be a Uint8Array");
+    return this.#apply(offset, deleteLength, bytes.length === 0 ? [] : [leaf(bytes.buffer, bytes.byteOffset, bytes.length)]);
+  }
+
+  #checkRange(offset: number, deleteLength: number): void {
     checkOffset(offset, "offset");
     checkOffset(deleteLength, "deleteLength");
     const size = this.size;
@@ -395,11 +532,16 @@ export class PieceTable {
         `Cannot replace [${offset}, ${offset + deleteLength}) in a document of ${size} bytes`,
       );
     }
-    const leaves = toLeaves(pieces);
-    const added = total(leaves);
-    const newSize = size - deleteLength + added;
+  }
+
+  #apply(offset: number, deleteLength: number, leaves: Node[]): PieceTable {
+    const newSize = this.size - deleteLength + total(leaves);
     if (!Number.isSafeInteger(newSize)) throw tooBig(newSize);
     if (leaves.length === 0 && deleteLength === 0) return this;
+    if (leaves.length <= 1 && this.#root !== null) {
+      const root = editInPiece(this.#root, offset, deleteLength, leaves.length === 0 ? null : leaves[0]!);
+      if (root !== undefined) return root === null ? PieceTable.empty : new PieceTable(root);
+    }
 
     let left = split(this.#root, offset);
     let right = splitRight;
@@ -435,12 +577,6 @@ export class PieceTable {
     }
     if (leaves.length === 1) return new PieceTable(link(left, leaves[0]!, right));
     return new PieceTable(merge(merge(left, build(leaves, 0, leaves.length)), right)!);
-  }
-
-  /** replace() with one bytes piece (`bytes` may be empty: a pure delete). */
-  replaceBytes(offset: number, deleteLength: number, bytes: Uint8Array): PieceTable {
-    if (!(bytes instanceof Uint8Array)) throw new HexmapError("EINVAL", "bytes must be a Uint8Array");
-    return this.replace(offset, deleteLength, bytes.length === 0 ? [] : [{ kind: "bytes", bytes }]);
   }
 
   /** Clipped pieces covering [start, end) in order (end clamped to size). */

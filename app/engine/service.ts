@@ -264,7 +264,8 @@ export class DocumentPool {
       entry.mtimeMs = st.mtimeMs;
       // An editable document knows its own saves: only a change it did not make is reported.
       const foreign = !isEditable(entry.doc) || entry.doc.changedOnDisk();
-      if (report && foreign && before !== null && st.mtimeMs !== before && st.size === entry.doc.size) {
+      const onDisk = isEditable(entry.doc) ? entry.doc.editor.savedSize : entry.doc.size;
+      if (report && foreign && before !== null && st.mtimeMs !== before && st.size === onDisk) {
         // A clean document takes the file as it is now as its new reference (no ECHANGED later).
         if (isEditable(entry.doc)) entry.doc.adoptDiskState();
         this.emit(entry, {
