@@ -17,6 +17,10 @@ export interface MenuActions {
   find?(): void;
   findNext?(): void;
   findPrevious?(): void;
+  /** Any-length editing (menu commands toggle-insert-mode / insert-bytes / delete-range; the renderer edits). */
+  toggleInsertMode?(): void;
+  insertBytes?(): void;
+  deleteRange?(): void;
   /** Shared memory: the renderer shows its Open/Create dialog (menu commands open-shm/create-shm). */
   openShm(): void;
   createShm(): void;
@@ -56,9 +60,19 @@ export function menuTemplate(actions: MenuActions, options: { recent: string[]; 
   template.push({
     label: "&Edit",
     submenu: [
+      { role: "cut" },
       { role: "copy" },
       { role: "paste" },
       { role: "selectAll" },
+      // Shown with their keys; the keys stay the renderer's (Insert toggles OVR/INS in both hosts).
+      ...(actions.insertBytes
+        ? [
+            { type: "separator" as const },
+            { label: "&Insert Mode (OVR/INS)", accelerator: "Insert", registerAccelerator: false, click: () => actions.toggleInsertMode?.() },
+            { label: "Insert &Bytes…", click: () => actions.insertBytes?.() },
+            { label: "&Delete Range…", click: () => actions.deleteRange?.() },
+          ]
+        : []),
       // Shown with their keys; the keys stay the renderer's (the search bar handles them in both hosts).
       ...(actions.find
         ? [

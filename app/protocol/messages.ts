@@ -17,9 +17,7 @@ export const MAX_READ_LENGTH = 16 * 1024 * 1024;
 /** Largest write/edit payload in one request. */
 export const MAX_EDIT_LENGTH = 16 * 1024 * 1024;
 
-/** Largest range one `fill` request may set (the overlay holds it in memory until saved). */
-export const MAX_FILL_LENGTH = 64 * 1024 * 1024;
-/** Longest repeating pattern of a fill. */
+/** Longest repeating pattern of a fill (a fill of any length is one piece: it costs no memory per byte). */
 export const MAX_FILL_PATTERN = 4096;
 /**
  * A read reply lists at most this many edited runs (`edited`); beyond that it sends `editedMask`
@@ -80,6 +78,8 @@ export interface DocumentInfo {
   hasJournal?: boolean;
   /** Why a document the user asked to edit was opened read-only (e.g. no write permission). */
   readOnlyReason?: string;
+  /** An editable file's size on disk (as of open / the last save); `size` includes unsaved inserts and deletes. */
+  savedSize?: number;
 }
 
 /** A document's editing state: edit/fill/undo/redo/save replies and `document-changed` carry it. */
@@ -398,7 +398,20 @@ export function isEvent(message: ServerMessage): message is Event {
  * Commands the application menu sends to the renderer (window.hexmap.onMenuCommand). The menu's
  * Open is handled in the main process (dialog) and arrives as a `document-opened` event instead.
  */
-export const MenuCommand = ["goto", "close", "open-shm", "create-shm", "save", "save-as", "find", "find-next", "find-previous"] as const;
+export const MenuCommand = [
+  "goto",
+  "close",
+  "open-shm",
+  "create-shm",
+  "save",
+  "save-as",
+  "find",
+  "find-next",
+  "find-previous",
+  "toggle-insert-mode",
+  "insert-bytes",
+  "delete-range",
+] as const;
 export type MenuCommand = (typeof MenuCommand)[number];
 
 // ---- Validation -------------------------------------------------------------------------------

@@ -10,9 +10,10 @@
 // `cancel {jobId}` stops it within 100 ms: job-done then carries result.canceled = true and what
 // was found so far. A job also ends (canceled) when its document closes or its client goes away.
 //
-// What is searched: the file's saved bytes (the addon scans mapped windows of the file). Pending
-// edits are not merged in; result.pendingEdits says the document had some when the search ran,
-// so the UI can say "results reflect the saved file".
+// What is searched: the document as the user sees it, unsaved edits included, frozen when the
+// search starts (a snapshot: app/engine/snapshot-search.ts — long file pieces are scanned by the
+// addon in mapped windows, added bytes and piece boundaries in JavaScript). result.version names
+// the version read, so the UI can shift or drop hits for edits made since.
 
 import { z } from "zod";
 

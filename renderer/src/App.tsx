@@ -14,7 +14,7 @@ import { useSharedMemory } from "./shm/useSharedMemory";
 import { useLineMode } from "./lines/useLineMode";
 import { SearchBar } from "./search/SearchBar";
 import type { FoundRanges } from "./search/highlight";
-import { baseName } from "./format";
+import { baseName, groupDigits, humanSize } from "./format";
 
 interface Notice {
   id: number;
@@ -58,6 +58,8 @@ export function App({ api }: { api: HexmapApi }) {
   const noticeId = useRef(0);
   const activeRef = useRef(activeId);
   activeRef.current = activeId;
+  const viewsRef = useRef(views);
+  viewsRef.current = views;
 
   const notify = useCallback((text: string, kind: Notice["kind"] = "error") => {
     const id = ++noticeId.current;
@@ -155,6 +157,17 @@ export function App({ api }: { api: HexmapApi }) {
       else if (command === "save-as" && activeRef.current) {
         const d = docsRef.current.find((x) => x.docId === activeRef.current);
         if (d) editing.openSaveAs(d);
+      } else {
+        // Edit-menu commands for a shell that offers them (not in MenuCommand yet: compared as strings).
+        const c = command as string;
+        const d = docsRef.current.find((x) => x.docId === activeRef.current);
+        const v = d ? (viewsRef.current[d.docId] ?? initialView) : null;
+        if (c === "toggle-insert-mode") editing.toggleInsertMode();
+        else if (c === "insert-bytes" && d && v) editing.openInsertBytes(d, v.cursor);
+        else if (c === "delete-range" && d && v) {
+          const start = v.anchor === null ? Math.min(v.cursor, d.size - 1) : Math.min(v.anchor, v.cursor);
+          editing.openDeleteRange(d, start, v.anchor === null ? 1 : Math.abs(v.cursor - v.anchor) + 1);
+        }
       }
     });
     return () => {
@@ -239,8 +252,14 @@ export function App({ api }: { api: HexmapApi }) {
   const activeSelection =
     active && activeView && active.size > 0
       ? activeView.anchor === null
-        ? { start: activeView.cursor, length: 1 }
-        : { start: Math.min(activeView.anchor, activeView.cursor), length: Math.abs(activeView.cursor - activeView.anchor) + 1 }
+        ? activeView.cursor < active.size
+          ? { start: activeView.cursor, length: 1 }
+          : null
+        : (() => {
+            const start = Math.min(activeView.anchor, activeView.cursor);
+            const length = Math.min(Math.abs(activeView.cursor - activeView.anchor) + 1, active.size - start);
+            return length > 0 ? { start, length } : null;
+          })()
       : null;
   const shm = useSharedMemory({ api, docs, setDocs, addDoc, notify });
   // The log view: text files open as lines; Ctrl+T toggles (renderer/src/lines/).
@@ -307,7 +326,7 @@ export function App({ api }: { api: HexmapApi }) {
         >
           Go to…
         </button>
-        <EditToolbar editing={editing} doc={active} selection={activeSelection} />
+        <EditToolbar editing={editing} doc={active} selection={activeSelection} cursor={activeView?.cursor ?? 0} />
         {shm.buttons(connection.state === "closed")}
         {lineMode.button(active)}
         <span className={`conn conn-${connection.state}`} data-testid="connection" title={connection.reason}>
@@ -326,6 +345,7 @@ export function App({ api }: { api: HexmapApi }) {
               className={d.docId === activeId ? "tab active" : "tab"}
               data-testid="tab"
               data-doc-id={d.docId}
+              data-size={d.size}
               title={d.name}
               onClick={() => setActiveId(d.docId)}
             >
@@ -335,6 +355,9 @@ export function App({ api }: { api: HexmapApi }) {
                 </span>
               )}
               <span className="tab-name">{d.kind === "shm" ? d.name : baseName(d.name)}</span>
+              <span className="tab-size" data-testid="tab-size" data-size={d.size} title={`${groupDigits(d.size)} bytes`}>
+                {humanSize(d.size)}
+              </span>
               {d.dirty && (
                 <span className="tab-dirty" data-testid="tab-dirty" title="Unsaved edits" aria-label="unsaved edits">
                   ●
@@ -375,7 +398,7 @@ export function App({ api }: { api: HexmapApi }) {
       </div>
 
       {shm.bar(active)}
-      {active && activeView && !lineMode.isLines(active.docId) && <SearchBar api={api} doc={active} view={activeView} setView={setView} bpr={bpr} onFound={setFound} />}
+      {active && activeView && !lineMode.isLines(active.docId) && <SearchBar api={api} doc={active} view={activeView} setView={setView} bpr={bpr} onFound={setFound} editing={editing} />}
       {shm.dialog}
       <main className={active ? "main workspace" : "main"}>
         {active ? (
@@ -396,7 +419,7 @@ export function App({ api }: { api: HexmapApi }) {
             live={shm.liveFor(active.docId)}
             found={found}
           />
-          <SidePanel api={api} doc={active} docs={docs} cache={cache} view={views[active.docId] ?? initialView} setView={setView} bpr={bpr} onNotice={notify} />
+          <SidePanel api={api} doc={active} docs={docs} cache={cache} view={views[active.docId] ?? initialView} setView={setView} bpr={bpr} onNotice={notify} editing={editing} />
           </>
           )
         ) : (

@@ -20,6 +20,8 @@ export interface HexRowProps {
   pane: Pane;
   /** Cache version: changes when pages arrive, so rows re-read their bytes. */
   version: number;
+  /** Insert mode: the empty cell after the last byte where typing appends is drawn. */
+  append?: boolean;
   /** Shared memory: flashes over bytes that changed lately (liveVersion re-renders rows). */
   live?: LiveView | null;
   liveVersion?: number;
@@ -41,10 +43,11 @@ function renderRuns(runs: Run[], active: boolean) {
   );
 }
 
-export function HexRow({ index, style, ariaAttributes, doc, cache, topRow, bpr, digits, hl, pane, live }: RowComponentProps<HexRowProps>) {
+export function HexRow({ index, style, ariaAttributes, doc, cache, topRow, bpr, digits, hl, pane, live, append = false }: RowComponentProps<HexRowProps>) {
   const row = topRow + index;
   const offset = row * bpr;
   const n = Math.max(0, Math.min(bpr, doc.size - offset));
+  const appendHere = append && offset + n === doc.size && n < bpr;
   const bytes = cache.fill(doc, offset, n, scratch, scratchEdited);
   const loading = bytes.some((b) => b < 0);
   return (
@@ -60,11 +63,11 @@ export function HexRow({ index, style, ariaAttributes, doc, cache, topRow, bpr, 
         {formatOffset(offset, digits)}
       </span>
       <span className="hex" data-pane="hex" data-testid="row-hex">
-        {renderRuns(hexRuns(bytes, offset, bpr, hl, scratchEdited), pane === "hex")}
+        {renderRuns(hexRuns(bytes, offset, bpr, hl, scratchEdited, appendHere), pane === "hex")}
         {live && <LiveMarks live={live} offset={offset} count={n} pane="hex" />}
       </span>
       <span className="ascii" data-pane="ascii" data-testid="row-ascii">
-        {renderRuns(asciiRuns(bytes, offset, hl, scratchEdited), pane === "ascii")}
+        {renderRuns(asciiRuns(bytes, offset, hl, scratchEdited, appendHere), pane === "ascii")}
         {live && <LiveMarks live={live} offset={offset} count={n} pane="ascii" />}
       </span>
     </div>

@@ -12,7 +12,7 @@ import type { PageCache } from "./pageCache";
 import { Scrollbar, useWheelRows } from "./Scrollbar";
 import { StatusBar } from "./StatusBar";
 import { useClientHeight } from "./useClientHeight";
-import type { EditSession } from "./editing/session";
+import { EditSession } from "./editing/session";
 import { useEditKeys } from "./editing/useEditKeys";
 import type { LiveView } from "./shm/liveView";
 import type { FoundRanges } from "./search/highlight";
@@ -59,12 +59,19 @@ interface Metrics {
   /** Rows at least partly visible. */
   visibleRows: number;
   maxTop: number;
+  /** Insert mode in a resizable document: the cursor may stand after the last byte (append). */
+  append: boolean;
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 function lastByte(m: Metrics): number {
   return Math.max(0, m.size - 1);
+}
+
+/** The last cursor position: the last byte, or the append position after it in insert mode. */
+function lastPos(m: Metrics): number {
+  return m.append ? m.size : lastByte(m);
 }
 
 /** Scrolls as little as possible so the cursor's row is fully visible. */
@@ -78,7 +85,7 @@ function reveal(v: ViewState, m: Metrics, center = false): ViewState {
 }
 
 function moveCursor(v: ViewState, m: Metrics, to: number, extend: boolean): ViewState {
-  const cursor = clamp(to, 0, lastByte(m));
+  const cursor = clamp(to, 0, lastPos(m));
   const anchor = extend ? (v.anchor ?? v.cursor) : null;
   return reveal({ ...v, cursor, anchor }, m);
 }
@@ -112,23 +119,18 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
   const version = useCacheVersion(cache);
   const liveVersion = useSyncExternalStore(live?.subscribe ?? noSubscribe, live?.getVersion ?? zero);
 
+  const snapInsert = useSyncExternalStore(editing?.subscribe ?? noSubscribe, () => !!editing?.snapshot.insertMode);
+  const append = !!editing && snapInsert && EditSession.canResize(doc);
   const size = doc.size;
-  const totalRows = Math.ceil(size / bpr);
+  const totalRows = Math.ceil((size + (append ? 1 : 0)) / bpr);
   const fullRows = Math.max(1, Math.floor(bodyHeight / ROW_HEIGHT));
   const visibleRows = Math.max(1, Math.ceil(bodyHeight / ROW_HEIGHT));
   const maxTop = Math.max(0, totalRows - fullRows);
-  const m: Metrics = { bpr, size, totalRows, fullRows, visibleRows, maxTop };
-  const latest = useRef({ m, view });
-  latest.current = { m, view };
+  const m: Metrics = { bpr, size, totalRows, fullRows, visibleRows, maxTop, append };
+  const latest = useRef({ m, view, doc });
+  latest.current = { m, view, doc };
   const digits = offsetDigits(size);
-
-  // Keep the position legal when the size, the row width or the window changes.
   const topRow = clamp(view.topRow, 0, maxTop);
-  useEffect(() => {
-    if (topRow !== view.topRow || view.cursor > lastByte(m)) {
-      setView((v) => ({ ...v, topRow: clamp(v.topRow, 0, maxTop), cursor: Math.min(v.cursor, Math.max(0, size - 1)) }));
-    }
-  }, [topRow, view.topRow, view.cursor, maxTop, size]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // A document that comes to the front takes the keyboard (its tab was clicked, or it was opened).
   useEffect(() => {
@@ -174,8 +176,42 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
     [setView],
   );
 
-  const moveTo = useCallback((offset: number) => update((v, m) => moveCursor(v, m, offset, false)), [update]);
-  const editKeys = useEditKeys(editing, doc, view, moveTo);
+  /** Typing moved the cursor: it may stand past the shown size while its edits are on their way. */
+  const revealOnSize = useRef(false);
+  const moveTyped = useCallback(
+    (offset: number) => {
+      revealOnSize.current = true;
+      update((v, m) => {
+        const expected = editing ? editing.expectedSize(latest.current.doc.docId, m.size) : m.size;
+        const cursor = clamp(offset, 0, Math.max(0, expected - 1 + (m.append ? 1 : 0)));
+        return reveal({ ...v, cursor, anchor: null }, m);
+      });
+    },
+    [update, editing],
+  );
+  const editKeys = useEditKeys(editing, doc, view, { moveTyped, copy: () => copySelection() });
+
+  // Keep the position legal when the size, the row width or the window changes (against the size
+  // the queued edits will leave: a cursor typed past the shown end is not pulled back).
+  useEffect(() => {
+    const expected = editing ? editing.expectedSize(doc.docId, size) : size;
+    const maxCursor = Math.max(0, expected - 1 + (append ? 1 : 0));
+    if (topRow !== view.topRow || view.cursor > maxCursor || (view.anchor !== null && view.anchor > maxCursor)) {
+      setView((v) => ({
+        ...v,
+        topRow: clamp(v.topRow, 0, maxTop),
+        cursor: Math.min(v.cursor, maxCursor),
+        anchor: v.anchor === null ? null : Math.min(v.anchor, maxCursor),
+      }));
+    }
+  }, [topRow, view.topRow, view.cursor, view.anchor, maxTop, size, append, editKeys.failures]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Once the size a typed move waited for arrives, scroll the cursor into view.
+  useEffect(() => {
+    if (!revealOnSize.current) return;
+    revealOnSize.current = false;
+    update((v, m) => reveal(v, m));
+  }, [size, append, update]);
 
   const scrollBy = useCallback(
     (rows: number) => update((v, m) => ({ ...v, topRow: clamp(v.topRow + rows, 0, m.maxTop) })),
@@ -206,20 +242,24 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
     setGotoOpen(true);
   }, [gotoRequest]);
 
-  async function copySelection() {
-    if (size === 0) return;
+  /** Ctrl+C (and the copy half of Ctrl+X): the selection, or the cursor byte. Resolves true when copied. */
+  async function copySelection(): Promise<boolean> {
+    const { view, doc } = latest.current;
     const start = view.anchor === null ? view.cursor : Math.min(view.anchor, view.cursor);
-    const length = view.anchor === null ? 1 : Math.abs(view.cursor - view.anchor) + 1;
+    const length = Math.min(view.anchor === null ? 1 : Math.abs(view.cursor - view.anchor) + 1, doc.size - start);
+    if (length <= 0) return false;
     if (length > MAX_COPY) {
-      onNotice(`The selection is too large to copy (${groupDigits(length)} bytes; at most ${groupDigits(MAX_COPY)}).`);
-      return;
+      onNotice(`The selection is too large to copy (${groupDigits(length)} bytes; at most ${groupDigits(MAX_COPY)}): nothing was copied${view.anchor !== null ? " or cut (Delete range… deletes any amount)" : ""}.`);
+      return false;
     }
     try {
-      const bytes = await cache.read(docRef, start, length);
+      const bytes = await cache.read({ docId: doc.docId, generation: doc.generation, size: doc.size }, start, length);
       await navigator.clipboard.writeText(copyText(bytes, view.pane));
       onNotice(`Copied ${groupDigits(bytes.length)} ${bytes.length === 1 ? "byte" : "bytes"} as ${view.pane === "hex" ? "hex" : "text"}.`, "info");
+      return true;
     } catch (err) {
       onNotice(`Could not copy: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
     }
   }
 
@@ -250,14 +290,14 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
       case "PageDown":
         update((v, m) => {
           const to = v.cursor + page * m.bpr;
-          return moveCursor({ ...v, topRow: clamp(v.topRow + page, 0, m.maxTop) }, m, to > lastByte(m) ? lastByte(m) : to, shift);
+          return moveCursor({ ...v, topRow: clamp(v.topRow + page, 0, m.maxTop) }, m, to > lastPos(m) ? lastPos(m) : to, shift);
         });
         break;
       case "Home":
         update((v, m) => moveCursor(v, m, ctrl ? 0 : v.cursor - (v.cursor % m.bpr), shift));
         break;
       case "End":
-        update((v, m) => moveCursor(v, m, ctrl ? lastByte(m) : v.cursor - (v.cursor % m.bpr) + m.bpr - 1, shift));
+        update((v, m) => moveCursor(v, m, ctrl ? lastPos(m) : v.cursor - (v.cursor % m.bpr) + m.bpr - 1, shift));
         break;
       case "Tab":
         update((v) => ({ ...v, pane: v.pane === "hex" ? "ascii" : "hex" }));
@@ -302,7 +342,7 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
     const body = bodyRef.current;
     const header = (pane === "hex" ? hexHeaderRef : asciiHeaderRef).current;
     const { m, view } = latest.current;
-    if (!body || !header || m.size === 0) return null;
+    if (!body || !header || (m.size === 0 && !m.append)) return null;
     const b = body.getBoundingClientRect();
     const h = header.getBoundingClientRect();
     const chars = pane === "hex" ? hexWidth(m.bpr) : m.bpr;
@@ -311,7 +351,7 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
     const row = clamp(clamp(top ?? view.topRow, 0, m.maxTop) + rowInView, 0, m.totalRows - 1);
     const col = Math.floor((clientX - h.left) / charW);
     const i = pane === "hex" ? byteAtHexColumn(clamp(col, 0, chars - 1), m.bpr) : clamp(col, 0, m.bpr - 1);
-    return clamp(row * m.bpr + i, 0, lastByte(m));
+    return clamp(row * m.bpr + i, 0, lastPos(m));
   }, []);
 
   function paneAt(target: EventTarget | null, clientX: number): Pane {
@@ -322,7 +362,7 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
   }
 
   function onMouseDown(e: React.MouseEvent) {
-    if (e.button !== 0 || size === 0) return;
+    if (e.button !== 0 || (size === 0 && !append)) return;
     e.preventDefault();
     gridRef.current?.focus();
     const pane = paneAt(e.target, e.clientX);
@@ -382,12 +422,12 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
   const hl: Highlight = useMemo(() => {
     const selStart = view.anchor === null ? 1 : Math.min(view.anchor, view.cursor);
     const selEnd = view.anchor === null ? 0 : Math.max(view.anchor, view.cursor);
-    return { cursor: size > 0 ? view.cursor : -1, selStart, selEnd, nibble: editKeys.nibble, found };
-  }, [view.anchor, view.cursor, size, editKeys.nibble, found]);
+    return { cursor: size > 0 || append ? view.cursor : -1, selStart, selEnd, nibble: editKeys.nibble, found };
+  }, [view.anchor, view.cursor, size, append, editKeys.nibble, found]);
 
   const rowProps: HexRowProps = useMemo(
-    () => ({ doc: docRef, cache, topRow, bpr, digits, hl, pane: view.pane, version, live, liveVersion }),
-    [docRef, cache, topRow, bpr, digits, hl, view.pane, version, live, liveVersion],
+    () => ({ doc: docRef, cache, topRow, bpr, digits, hl, pane: view.pane, version, live, liveVersion, append }),
+    [docRef, cache, topRow, bpr, digits, hl, view.pane, version, live, liveVersion, append],
   );
   const rowCount = Math.max(0, Math.min(visibleRows, totalRows - topRow));
   const gridId = `grid-${doc.docId}`;
@@ -411,6 +451,7 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
           data-max-top={maxTop}
           data-bpr={bpr}
           data-active-pane={view.pane}
+          data-insert-mode={append || editKeys.insertMode ? "true" : undefined}
           onKeyDown={onKeyDown}
           onPaste={editKeys.onPaste}
           onMouseDown={onMouseDown}
@@ -425,7 +466,7 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
             </span>
           </div>
           <div className="body" ref={bodyRef}>
-            {size === 0 ? (
+            {size === 0 && !append ? (
               <div className="empty-file" data-testid="empty-file">
                 Empty file (0 bytes)
               </div>
@@ -457,7 +498,17 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
         />
         {overview}
       </div>
-      <StatusBar doc={doc} view={view} bpr={bpr} onBprChange={onBprChange} />
+      <StatusBar
+        doc={doc}
+        view={view}
+        bpr={bpr}
+        onBprChange={onBprChange}
+        insertMode={editing ? editKeys.insertMode : null}
+        onToggleInsert={() => {
+          editing?.toggleInsertMode();
+          gridRef.current?.focus({ preventScroll: true });
+        }}
+      />
       {gotoOpen && (
         <GotoDialog
           cursor={view.cursor}

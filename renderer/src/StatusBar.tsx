@@ -1,5 +1,6 @@
-// Status bar: cursor (hex and decimal), selection start and length, file size, read-only, and the
-// row width. Every field has a stable data-testid for the e2e suite.
+// Status bar: cursor (hex and decimal), selection start and length, file size, read-only,
+// overwrite/insert mode (OVR/INS; a click toggles, as the Insert key does), and the row width.
+// Every field has a stable data-testid for the e2e suite.
 
 import type { DocumentInfo } from "./api";
 import type { ViewState } from "./HexView";
@@ -12,13 +13,17 @@ export interface StatusBarProps {
   view: ViewState;
   bpr: number;
   onBprChange(bpr: number): void;
+  /** Insert mode (true), overwrite (false); null: the view cannot edit. */
+  insertMode?: boolean | null;
+  onToggleInsert?(): void;
 }
 
-export function StatusBar({ doc, view, bpr, onBprChange }: StatusBarProps) {
-  const empty = doc.size === 0;
+export function StatusBar({ doc, view, bpr, onBprChange, insertMode = null, onToggleInsert }: StatusBarProps) {
+  const empty = doc.size === 0 && !(insertMode && view.cursor === 0);
   const selected = view.anchor !== null;
   const selStart = selected ? Math.min(view.anchor!, view.cursor) : view.cursor;
-  const selLength = selected ? Math.abs(view.cursor - view.anchor!) + 1 : 0;
+  // The append position (insert mode) is not a byte: a selection reaching it counts the bytes only.
+  const selLength = selected ? Math.max(0, Math.min(Math.abs(view.cursor - view.anchor!) + 1, doc.size - selStart)) : 0;
   return (
     <footer className="status" data-testid="status-bar" aria-label="Status">
       <span className="field" title="Cursor offset">
@@ -51,6 +56,22 @@ export function StatusBar({ doc, view, bpr, onBprChange }: StatusBarProps) {
           <span data-testid="status-dirty" className={doc.dirty ? "status-dirty" : "muted"} data-dirty={doc.dirty ? "true" : "false"} data-edits={doc.editCount ?? 0}>
             {doc.dirty ? `● modified, ${doc.editCount ?? 0} ${doc.editCount === 1 ? "edit" : "edits"}` : "saved"}
           </span>
+        </span>
+      )}
+      {insertMode !== null && (
+        <span className="field">
+          <button
+            type="button"
+            className={`badge mode-toggle${insertMode ? " ins" : ""}`}
+            data-testid="status-insert"
+            data-mode={insertMode ? "INS" : "OVR"}
+            aria-pressed={insertMode}
+            title={insertMode ? "Insert mode: typing and pasting insert bytes (Insert key: overwrite)" : "Overwrite mode: typing and pasting overwrite bytes (Insert key: insert)"}
+            onMouseDown={(e) => e.preventDefault()}
+            onClick={onToggleInsert}
+          >
+            {insertMode ? "INS" : "OVR"}
+          </button>
         </span>
       )}
       <span className="field">

@@ -103,7 +103,10 @@ export function hexHeader(bpr: number): string {
 // ---- Highlight runs -----------------------------------------------------------------------------
 // A row pane is one text run, split only where the cursor or the selection starts or ends.
 
-/** "", or space-separated: cur, sel, ed (unsaved edit), nib (the cursor's low nibble is next). */
+/**
+ * "", or space-separated: cur, sel, ed (unsaved overwrite), ins (unsaved insert), nib (the
+ * cursor's low nibble is next), app (the append position after the last byte, insert mode).
+ */
 export type RunClass = string;
 export interface Run {
   cls: RunClass;
@@ -122,14 +125,20 @@ export interface Highlight {
   found?: FoundRanges | null;
 }
 
-function classOf(offset: number, h: Highlight, edited = false): RunClass {
+/** The decoration class of a byte's mark (pageCache MARK_*): 1 edited in place, 2 inserted. */
+export function markClass(mark: number | undefined): string {
+  return mark === 1 ? "ed" : mark === 2 ? "ins" : "";
+}
+
+function classOf(offset: number, h: Highlight, mark?: number): RunClass {
   const inSel = offset >= h.selStart && offset <= h.selEnd;
   let base = offset === h.cursor ? (inSel ? "cur sel" : "cur") : inSel ? "sel" : "";
   if (h.found) {
     const hit = foundClass(offset, h.found);
     if (hit) base = base ? `${base} ${hit}` : hit;
   }
-  return edited ? (base ? `${base} ed` : "ed") : base;
+  const m = markClass(mark);
+  return m ? (base ? `${base} ${m}` : m) : base;
 }
 
 function pushRun(runs: Run[], cls: RunClass, text: string): void {
@@ -144,12 +153,12 @@ function pushRun(runs: Run[], cls: RunClass, text: string): void {
  * it may be shorter than `bpr` on the last row. A separator is highlighted only when both bytes
  * around it are selected, so a selection reads as one band.
  */
-export function hexRuns(bytes: ArrayLike<number>, rowOffset: number, bpr: number, h: Highlight, edited?: ArrayLike<number>): Run[] {
+export function hexRuns(bytes: ArrayLike<number>, rowOffset: number, bpr: number, h: Highlight, edited?: ArrayLike<number>, append = false): Run[] {
   const runs: Run[] = [];
   const n = bytes.length;
   for (let i = 0; i < n; i++) {
     const off = rowOffset + i;
-    const cls = classOf(off, h, !!edited?.[i]);
+    const cls = classOf(off, h, edited?.[i]);
     const text = hexByte(bytes[i]!);
     if (off === h.cursor && h.nibble === 1) {
       pushRun(runs, cls, text[0]!);
@@ -160,12 +169,18 @@ export function hexRuns(bytes: ArrayLike<number>, rowOffset: number, bpr: number
     const bothSelected = off >= h.selStart && off + 1 <= h.selEnd;
     pushRun(runs, bothSelected ? "sel" : "", sep);
   }
+  if (append && n < bpr) {
+    // The append position (insert mode): an empty cell after the last byte, where typing appends.
+    if (n > 0) pushRun(runs, "", hexSeparator(n - 1, bpr));
+    pushRun(runs, rowOffset + n === h.cursor ? "cur app" : "app", "  ");
+  }
   return runs;
 }
 
-export function asciiRuns(bytes: ArrayLike<number>, rowOffset: number, h: Highlight, edited?: ArrayLike<number>): Run[] {
+export function asciiRuns(bytes: ArrayLike<number>, rowOffset: number, h: Highlight, edited?: ArrayLike<number>, append = false): Run[] {
   const runs: Run[] = [];
-  for (let i = 0; i < bytes.length; i++) pushRun(runs, classOf(rowOffset + i, h, !!edited?.[i]), asciiByte(bytes[i]!));
+  for (let i = 0; i < bytes.length; i++) pushRun(runs, classOf(rowOffset + i, h, edited?.[i]), asciiByte(bytes[i]!));
+  if (append) pushRun(runs, rowOffset + bytes.length === h.cursor ? "cur app" : "app", " ");
   return runs;
 }
 

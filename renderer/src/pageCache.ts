@@ -4,12 +4,25 @@
 // flight; what the view wants next is queued visible pages first, then prefetch in the direction
 // of travel, and the queue is replaced on every call so a fast scroll never waits behind pages
 // it has already left.
+//
+// Edits that change the size (insert, delete, a replace of another length) shift every byte after
+// them, so a page from before such an edit is never shown for a later generation at or after the
+// edit's start ("cuts"): only the pages wholly before it carry over. A few pages from the start
+// on are rebuilt at once from the old pages and the bytes the edit inserted (typing shows without
+// a placeholder flash); they are provisional and re-read in the background, like any other page.
 
 import { FAILED, LOADING } from "./format";
 import type { HexmapApi } from "./api";
 
 export const PAGE_SIZE = 64 * 1024;
 export const PAGE_CAPACITY = 256;
+/** Pages from a shifting edit's start rebuilt at once (the rest are dropped and re-read). */
+export const REMAP_PAGES = 4;
+
+/** Per-byte marks: as on disk, an unsaved overwrite, an unsaved insert (the decoration layer's colours). */
+export const MARK_NONE = 0;
+export const MARK_EDITED = 1;
+export const MARK_INSERTED = 2;
 /** Concurrent reads in flight; more only queue up in the host. */
 const MAX_IN_FLIGHT = 4;
 /** A page that failed to read is retried after this long (an I/O error may be transient). */
@@ -26,9 +39,25 @@ export interface Patch {
   docId: string;
   offset: number;
   bytes: Uint8Array;
-  /** Per byte: 1 = show as edited. */
+  /** Per byte: MARK_EDITED (1) or MARK_INSERTED (2) to show it so, 0 for neither. */
   edited: Uint8Array;
   gen: number | null;
+}
+
+/**
+ * A change that moved the bytes after `start` (replace(start, deleted, inserted) with
+ * deleted ≠ inserted). Without `deleted`/`inserted`, only the pages wholly before `start` survive.
+ */
+export interface Shift {
+  start: number;
+  /** The document's size after the change. */
+  size: number;
+  deleted?: number;
+  inserted?: number;
+  /** Bytes [from, from + length) of the inserted run (typed, pasted, a fill's pattern), when known. */
+  bytes?: (from: number, length: number) => Uint8Array;
+  /** Marks of the inserted run: one for all (default MARK_INSERTED), or per byte. */
+  mark?: number | ((from: number, length: number) => Uint8Array);
 }
 
 export interface DocRef {
@@ -58,8 +87,14 @@ export class PageCache {
   /** Bumps whenever a page arrives or is dropped: a cheap "something changed" for React. */
   version = 0;
   private readonly pages = new Map<string, Uint8Array>();
-  /** Per page key: 1 per byte with an unsaved edit (absent = none edited). */
+  /** Per page key: a mark per byte (MARK_EDITED, MARK_INSERTED; absent = none marked). */
   private readonly masks = new Map<string, Uint8Array>();
+  /** Per document: generations at which a shifting edit moved every byte from `start` on. */
+  private readonly cuts = new Map<string, { gen: number; start: number }[]>();
+  /** Per document: pages older than this generation are not kept (late replies are dropped). */
+  private readonly minGen = new Map<string, number>();
+  /** Page keys rebuilt locally after a shift: shown, and re-read when the view wants them. */
+  private readonly provisional = new Set<string>();
   /** "docId:page" → generation of the newest copy of that page held (shown while a newer one loads). */
   private readonly latest = new Map<string, number>();
   private patches: Patch[] = [];
@@ -129,7 +164,7 @@ export class PageCache {
       let shownGen = doc.generation;
       // A newer copy than asked for (carried over by an edit the app has not rendered yet) wins.
       const newest = this.latest.get(`${doc.docId}:${page}`);
-      if (newest !== undefined && newest > doc.generation && this.pages.has(`${doc.docId}:${newest}:${page}`)) {
+      if (newest !== undefined && newest > doc.generation && this.pages.has(`${doc.docId}:${newest}:${page}`) && this.usable(doc.docId, newest, doc.generation, page)) {
         key = `${doc.docId}:${newest}:${page}`;
         bytes = this.pages.get(key);
         shownGen = newest;
@@ -139,7 +174,7 @@ export class PageCache {
         // undo or save): never a placeholder flash over bytes we had a moment ago.
         const g = this.latest.get(`${doc.docId}:${page}`);
         const k = g === undefined ? undefined : `${doc.docId}:${g}:${page}`;
-        if (k !== undefined && this.pages.has(k)) {
+        if (k !== undefined && this.pages.has(k) && this.usable(doc.docId, g!, doc.generation, page)) {
           key = k;
           bytes = this.pages.get(k);
           shownGen = g!;
@@ -173,6 +208,31 @@ export class PageCache {
     return out;
   }
 
+  /** May a copy of `page` from generation `g` stand in for generation `want`? Not across a shift at or before its end. */
+  private usable(docId: string, g: number, want: number, page: number): boolean {
+    if (g === want) return true;
+    const lo = Math.min(g, want);
+    const hi = Math.max(g, want);
+    const end = (page + 1) * this.pageSize;
+    for (const c of this.cuts.get(docId) ?? []) if (c.gen > lo && c.gen <= hi && c.start < end) return false;
+    return true;
+  }
+
+  /**
+   * Generation `gen` moved every byte from `start` on (an edit by another client, a change whose
+   * range is unknown): no older page at or after `start` stands in for it or anything later.
+   */
+  cut(docId: string, gen: number, start = 0): void {
+    const list = this.cuts.get(docId) ?? [];
+    list.push({ gen, start });
+    const min = this.minGen.get(docId) ?? -Infinity;
+    this.cuts.set(
+      docId,
+      list.filter((c) => c.gen > min).slice(-64),
+    );
+    this.changed();
+  }
+
   // ---- Optimistic editing ------------------------------------------------------------------------
 
   /** Shows `patch` at once (its bytes over the pages on screen). Returns it, to settle later. */
@@ -196,10 +256,14 @@ export class PageCache {
    * touch them, with `patch` applied where it did (exact: nothing else happened in between), and
    * with no edited mark at all when `clearEdited` (a save: same bytes, now on disk). Pages the
    * change touched without a patch are not carried over (they reload; the old copy shows until then).
+   * A `shift` (the size changed) carries only the pages wholly before its start; a few pages from
+   * there are rebuilt from the old ones when the inserted bytes are known, and every older page
+   * from there on is cut off (never shown for this generation or a later one).
    */
-  advance(docId: string, to: number, steps: number, change: { patch?: Patch; range?: { start: number; end: number }; clearEdited?: boolean }): void {
+  advance(docId: string, to: number, steps: number, change: { patch?: Patch; range?: { start: number; end: number }; clearEdited?: boolean; shift?: Shift }): void {
     const from = to - steps;
     const prefix = `${docId}:${from}:`;
+    const shift = change.shift;
     for (const [key, bytes] of [...this.pages]) {
       if (!key.startsWith(prefix)) continue;
       const page = Number(key.slice(prefix.length));
@@ -207,6 +271,8 @@ export class PageCache {
       const end = start + bytes.length;
       const newKey = `${docId}:${to}:${page}`;
       if (this.pages.has(newKey)) continue;
+      // A shift: only full pages before its start keep their bytes (a short last page grows).
+      if (shift && !(end <= shift.start && (bytes.length === this.pageSize || end === shift.size))) continue;
       let mask = change.clearEdited ? undefined : this.masks.get(key);
       let out = bytes;
       const p = change.patch;
@@ -222,7 +288,14 @@ export class PageCache {
       }
       this.pages.set(newKey, out);
       if (mask && mask.some((v) => v)) this.masks.set(newKey, mask);
+      if (this.provisional.has(key)) this.provisional.add(newKey);
       this.latest.set(`${docId}:${page}`, Math.max(to, this.latest.get(`${docId}:${page}`) ?? -1));
+    }
+    if (shift) {
+      this.rebuildAfterShift(docId, from, to, shift);
+      // Settled patches past the start hold offsets of before the shift.
+      this.patches = this.patches.filter((q) => q.docId !== docId || q.gen === null || q.offset + q.bytes.length <= shift.start);
+      this.cuts.set(docId, [...(this.cuts.get(docId) ?? []), { gen: to, start: shift.start }]);
     }
     if (change.patch) change.patch.gen = to;
     // Two generations at most: the one just left (a render may still ask for it) and the new one.
@@ -231,9 +304,81 @@ export class PageCache {
       const g = Number(key.split(":")[1]);
       if (g < from) this.deletePage(key);
     }
+    this.minGen.set(docId, Math.max(from, this.minGen.get(docId) ?? -Infinity));
+    this.cuts.set(
+      docId,
+      (this.cuts.get(docId) ?? []).filter((c) => c.gen > from).slice(-64),
+    );
     this.prunePatches(docId);
     this.trim();
     this.changed();
+  }
+
+  /** The first REMAP_PAGES pages from a shift's start, built from the old pages and the inserted bytes where every byte is known. */
+  private rebuildAfterShift(docId: string, from: number, to: number, shift: Shift): void {
+    if (shift.deleted === undefined || shift.inserted === undefined) return;
+    const P = this.pageSize;
+    const first = Math.floor(shift.start / P);
+    const last = Math.min(first + REMAP_PAGES, Math.ceil(shift.size / P)) - 1;
+    for (let k = first; k <= last; k++) {
+      const key = `${docId}:${to}:${k}`;
+      if (this.pages.has(key)) continue;
+      const built = this.rebuildPage(docId, from, k, shift);
+      if (!built) continue;
+      this.pages.set(key, built.bytes);
+      if (built.mask) this.masks.set(key, built.mask);
+      else this.masks.delete(key);
+      this.provisional.add(key);
+      this.latest.set(`${docId}:${k}`, Math.max(to, this.latest.get(`${docId}:${k}`) ?? -1));
+    }
+  }
+
+  private rebuildPage(docId: string, from: number, page: number, shift: Shift): { bytes: Uint8Array; mask: Uint8Array | null } | null {
+    const P = this.pageSize;
+    const a = page * P;
+    const b = Math.min(a + P, shift.size);
+    if (b <= a) return null;
+    const s = shift.start;
+    const ins = shift.inserted!;
+    const del = shift.deleted!;
+    const bytes = new Uint8Array(b - a);
+    const mask = new Uint8Array(b - a);
+    // Before the start: the old bytes at the same offsets.
+    if (a < s && !this.copyOld(docId, from, a, bytes, mask, 0, Math.min(b, s) - a)) return null;
+    // The inserted run.
+    const i0 = Math.max(a, s);
+    const i1 = Math.min(b, s + ins);
+    if (i1 > i0) {
+      if (!shift.bytes) return null;
+      bytes.set(shift.bytes(i0 - s, i1 - i0), i0 - a);
+      const m = shift.mark ?? MARK_INSERTED;
+      if (typeof m === "number") mask.fill(m, i0 - a, i1 - a);
+      else mask.set(m(i0 - s, i1 - i0), i0 - a);
+    }
+    // After it: the old bytes that followed the deleted ones.
+    const t0 = Math.max(a, s + ins);
+    if (b > t0 && !this.copyOld(docId, from, t0 - ins + del, bytes, mask, t0 - a, b - t0)) return null;
+    return { bytes, mask: mask.some((v) => v) ? mask : null };
+  }
+
+  /** Copies old bytes [src, src + n) of generation `gen` into `out` at `at`; false when a page is missing. */
+  private copyOld(docId: string, gen: number, src: number, out: Uint8Array, mask: Uint8Array, at: number, n: number): boolean {
+    const P = this.pageSize;
+    let done = 0;
+    while (done < n) {
+      const x = src + done;
+      const page = Math.floor(x / P);
+      const within = x - page * P;
+      const key = `${docId}:${gen}:${page}`;
+      const bytes = this.pages.get(key);
+      const take = Math.min(n - done, P - within);
+      if (!bytes || within + take > bytes.length) return false;
+      out.set(bytes.subarray(within, within + take), at + done);
+      const m = this.masks.get(key);
+      if (m) mask.set(m.subarray(within, within + take), at + done);
+      done += take;
+    }
+    return true;
   }
 
   /** Drops patches every held page already contains. */
@@ -253,6 +398,7 @@ export class PageCache {
   private deletePage(key: string): void {
     this.pages.delete(key);
     this.masks.delete(key);
+    this.provisional.delete(key);
   }
 
   private trim(): void {
@@ -277,7 +423,7 @@ export class PageCache {
       const key = this.key(doc, page);
       if (seen.has(key)) continue;
       seen.add(key);
-      if (this.pages.has(key) || this.inFlight.has(key)) continue;
+      if ((this.pages.has(key) && !this.provisional.has(key)) || this.inFlight.has(key)) continue;
       const failed = this.failed.get(key);
       if (failed && now - failed.at < RETRY_MS) continue;
       jobs.push({ key, doc, page });
@@ -289,7 +435,7 @@ export class PageCache {
   private pump(): void {
     while (this.inFlight.size < MAX_IN_FLIGHT && this.queue.length) {
       const job = this.queue.shift()!;
-      if (this.pages.has(job.key) || this.inFlight.has(job.key)) continue;
+      if ((this.pages.has(job.key) && !this.provisional.has(job.key)) || this.inFlight.has(job.key)) continue;
       this.load(job);
     }
   }
@@ -339,6 +485,10 @@ export class PageCache {
   }
 
   private store(key: string, bytes: Uint8Array, mask?: Uint8Array | null): void {
+    const [docId0, g0] = key.split(":");
+    // A late reply of a generation already left behind: not worth keeping (and maybe shifted since).
+    if (Number(g0) < (this.minGen.get(docId0!) ?? -Infinity)) return;
+    this.provisional.delete(key);
     this.pages.set(key, bytes);
     if (mask) this.masks.set(key, mask);
     else this.masks.delete(key);
@@ -384,12 +534,15 @@ export class PageCache {
       for (const key of [...map.keys()]) if (key.startsWith(prefix) && !(keep && key.startsWith(keep))) map.delete(key);
     }
     for (const key of [...this.latest.keys()]) if (key.startsWith(prefix)) this.latest.delete(key);
+    for (const key of [...this.provisional]) if (key.startsWith(prefix) && !(keep && key.startsWith(keep))) this.provisional.delete(key);
     if (keep) {
       for (const key of this.pages.keys()) {
         if (key.startsWith(keep)) this.latest.set(`${docId}:${key.slice(keep.length)}`, keepGeneration!);
       }
     } else {
       this.patches = this.patches.filter((p) => p.docId !== docId);
+      this.cuts.delete(docId);
+      this.minGen.delete(docId);
     }
     this.queue = this.queue.filter((j) => j.doc.docId !== docId);
     this.changed();
@@ -400,18 +553,28 @@ export class PageCache {
   }
 }
 
-/** A read reply's edited bytes as one flag per byte, or null when none is edited. */
-export function editedMask(result: { bytes: Uint8Array; edited?: number[]; editedMask?: string }): Uint8Array | null {
+/**
+ * A read reply's marks, one per byte (MARK_EDITED for an overwrite, MARK_INSERTED for a byte
+ * inserted: `inserted` is the subset of `edited` that changed the size), or null when none is edited.
+ */
+export function editedMask(result: { bytes: Uint8Array; edited?: number[]; editedMask?: string; inserted?: number[] }): Uint8Array | null {
   const n = result.bytes.length;
+  let mask: Uint8Array | null = null;
   if (result.editedMask) {
     const bits = Uint8Array.from(atob(result.editedMask), (c) => c.charCodeAt(0));
-    const mask = new Uint8Array(n);
+    mask = new Uint8Array(n);
     for (let i = 0; i < n; i++) mask[i] = (bits[i >> 3]! >> (i & 7)) & 1;
-    return mask;
+  } else {
+    const e = result.edited;
+    if (e && e.length > 0) {
+      mask = new Uint8Array(n);
+      for (let k = 0; k + 1 < e.length; k += 2) mask.fill(MARK_EDITED, Math.max(0, e[k]!), Math.min(n, e[k + 1]!));
+    }
   }
-  const e = result.edited;
-  if (!e || e.length === 0) return null;
-  const mask = new Uint8Array(n);
-  for (let k = 0; k + 1 < e.length; k += 2) mask.fill(1, Math.max(0, e[k]!), Math.min(n, e[k + 1]!));
+  const ins = result.inserted;
+  if (ins && ins.length > 0) {
+    mask ??= new Uint8Array(n);
+    for (let k = 0; k + 1 < ins.length; k += 2) mask.fill(MARK_INSERTED, Math.max(0, ins[k]!), Math.min(n, ins[k + 1]!));
+  }
   return mask;
 }

@@ -291,6 +291,18 @@ describe("menu", () => {
       item.click();
       assert.equal(called.at(-1), action);
     }
+    // Editing commands appear once their actions are given (main.ts sends them to the renderer).
+    const editing = items(
+      menuTemplate(
+        { ...actions, toggleInsertMode: () => called.push("toggle-insert-mode"), insertBytes: () => called.push("insert-bytes"), deleteRange: () => called.push("delete-range") },
+        { recent: [], platform: "win32", dev: false },
+      ),
+    );
+    for (const [label, action] of [["&Insert Mode (OVR/INS)", "toggle-insert-mode"], ["Insert &Bytes…", "insert-bytes"], ["&Delete Range…", "delete-range"]]) {
+      (editing.find((i) => i.label === label) as { click: () => void }).click();
+      assert.equal(called.at(-1), action);
+    }
+    assert.ok(editing.some((i) => i.role === "cut"), "Cut in the Edit menu");
     const recent = all.find((i) => String(i.label).startsWith("big.bin")) as { click: () => void };
     recent.click();
     assert.equal(called.at(-1), "recent:/data/big.bin");

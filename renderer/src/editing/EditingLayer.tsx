@@ -1,13 +1,15 @@
-// Everything editing shows outside the grid: the toolbar's Save / Save As / Fill buttons, the
-// save progress bar, and the dialogs (unsaved edits on close, changed on disk, recovery of an
-// interrupted save, fill, Save As). Also the window-wide keys Ctrl+S / Ctrl+Shift+S, and the
-// browser host's beforeunload prompt while any document has unsaved edits.
+// Everything editing shows outside the grid: the toolbar's Save / Save As / Fill / Insert bytes /
+// Delete range buttons, the save progress bar, and the dialogs (unsaved edits on close, changed on
+// disk, recovery of an interrupted save, fill, insert bytes, delete range, Save As). Also the
+// window-wide keys Ctrl+S / Ctrl+Shift+S, and the browser host's beforeunload prompt while any
+// document has unsaved edits.
 
 import { useEffect, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from "react";
 import type { DocumentInfo } from "../api";
-import { baseName, groupDigits, hex } from "../format";
-import type { EditDialog, EditSession, JobView } from "./session";
-import { parseFillByte } from "./text";
+import { baseName, groupDigits, hex, humanSize } from "../format";
+import { parseByteSize } from "../shm/size";
+import { EditSession, MAX_FILL_PATTERN, type EditDialog, type JobView } from "./session";
+import { parseFillByte, parseFillPattern, parseOffset } from "./text";
 import "./editing.css";
 
 export function useEditSnapshot(editing: EditSession) {
@@ -48,9 +50,20 @@ export function useEditingWindow(editing: EditSession, docs: readonly DocumentIn
 }
 
 /** Toolbar buttons for the active document. */
-export function EditToolbar({ editing, doc, selection }: { editing: EditSession; doc: DocumentInfo | null; selection: { start: number; length: number } | null }) {
+export function EditToolbar({
+  editing,
+  doc,
+  selection,
+  cursor,
+}: {
+  editing: EditSession;
+  doc: DocumentInfo | null;
+  selection: { start: number; length: number } | null;
+  cursor: number;
+}) {
   const snap = useEditSnapshot(editing);
   const busy = !!(doc && snap.jobs[doc.docId]);
+  const resizable = !!doc && EditSession.canResize(doc);
   return (
     <>
       <button
@@ -75,6 +88,26 @@ export function EditToolbar({ editing, doc, selection }: { editing: EditSession;
         title="Fill the selection with a byte (Ctrl+Shift+F)"
       >
         Fill…
+      </button>
+      <button
+        type="button"
+        className="tool"
+        data-testid="insert-bytes-button"
+        disabled={!doc || !resizable || busy}
+        onClick={() => doc && editing.openInsertBytes(doc, cursor)}
+        title={doc && doc.kind === "shm" ? "Shared memory has a fixed size" : "Insert bytes at the cursor: any count, a byte or a pattern"}
+      >
+        Insert bytes…
+      </button>
+      <button
+        type="button"
+        className="tool"
+        data-testid="delete-range-button"
+        disabled={!doc || !resizable || doc.size === 0 || busy}
+        onClick={() => doc && editing.openDeleteRange(doc, selection?.start ?? Math.min(cursor, doc.size - 1), selection?.length ?? 1)}
+        title={doc && doc.kind === "shm" ? "Shared memory has a fixed size" : "Delete a range of any length (prefilled from the selection)"}
+      >
+        Delete range…
       </button>
     </>
   );
@@ -114,7 +147,8 @@ function Modal({ title, testId, children, onCancel, onSubmit }: { title: string;
     const el = ref.current?.querySelector<HTMLElement>("input, button.primary, button");
     el?.focus();
     return () => {
-      if (before && before.isConnected) before.focus({ preventScroll: true });
+      // A dialog opened from a toolbar button hands the keyboard to the grid, where the edit shows.
+      if (before && before.isConnected && !before.closest(".toolbar")) before.focus({ preventScroll: true });
       else document.querySelector<HTMLElement>("[data-testid=hex-grid]")?.focus({ preventScroll: true });
     };
   }, []);
@@ -209,6 +243,10 @@ function DialogFor({ dialog, editing, doc, job }: { dialog: EditDialog; editing:
       );
     case "fill":
       return <FillDialog dialog={dialog} editing={editing} />;
+    case "insert-bytes":
+      return doc ? <InsertBytesDialog dialog={dialog} editing={editing} doc={doc} /> : null;
+    case "delete-range":
+      return doc ? <DeleteRangeDialog dialog={dialog} editing={editing} doc={doc} /> : null;
     case "save-as":
       return <SaveAsDialog dialog={dialog} editing={editing} job={job} />;
   }
@@ -256,6 +294,196 @@ function FillDialog({ dialog, editing }: { dialog: Extract<EditDialog, { kind: "
         </button>
         <button type="submit" className="primary" data-testid="fill-submit">
           Fill
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** A label and its input, with the error or hint under it. */
+function Field({ label, testId, value, onChange, error, hint }: { label: string; testId: string; value: string; onChange(v: string): void; error?: string | null; hint?: ReactNode }) {
+  return (
+    <label className="edit-field">
+      <span className="edit-field-label">{label}</span>
+      <input
+        data-testid={testId}
+        aria-label={label}
+        value={value}
+        spellCheck={false}
+        autoComplete="off"
+        className={error ? "invalid" : undefined}
+        aria-invalid={error ? true : undefined}
+        onChange={(e) => onChange(e.target.value)}
+        onFocus={(e) => e.target.select()}
+      />
+      {error ? (
+        <span className="dialog-error" role="alert" data-testid={`${testId}-error`}>
+          {error}
+        </span>
+      ) : hint ? (
+        <span className="dialog-hint">{hint}</span>
+      ) : null}
+    </label>
+  );
+}
+
+function countText(n: number): string {
+  return `${groupDigits(n)} ${n === 1 ? "byte" : "bytes"}${n >= 1024 ? ` (${humanSize(n)})` : ""}`;
+}
+
+/** Insert bytes…: a count (4096, 0x1000, 1 GiB), a byte or a hex pattern, at an offset (the cursor). */
+function InsertBytesDialog({ dialog, editing, doc }: { dialog: Extract<EditDialog, { kind: "insert-bytes" }>; editing: EditSession; doc: DocumentInfo }) {
+  const [count, setCount] = useState("1");
+  const [fill, setFill] = useState("00");
+  const [at, setAt] = useState(hex(dialog.at));
+  const [errors, setErrors] = useState<{ count?: string; fill?: string; at?: string }>({});
+  const maxCount = Number.MAX_SAFE_INTEGER - doc.size;
+  const c = parseByteSize(count, maxCount, "An insert", "the file would be larger than 2^53 bytes");
+  const f = parseFillPattern(fill, MAX_FILL_PATTERN);
+  const a = parseOffset(at, doc.size);
+  return (
+    <Modal
+      title="Insert bytes"
+      testId="insert-bytes-dialog"
+      onCancel={editing.closeDialog}
+      onSubmit={() => {
+        if (!c.ok || !f.ok || !a.ok) {
+          setErrors({ ...(c.ok ? {} : { count: c.error }), ...(f.ok ? {} : { fill: f.error }), ...(a.ok ? {} : { at: a.error }) });
+          return;
+        }
+        void editing.insertBytes(dialog.docId, a.offset, c.size, f.bytes);
+      }}
+    >
+      <Field
+        label="Count"
+        testId="insert-count"
+        value={count}
+        onChange={(v) => {
+          setCount(v);
+          setErrors((e) => ({ ...e, count: undefined }));
+        }}
+        error={errors.count}
+        hint={c.ok ? countText(c.size) : "bytes (4096), hex (0x1000), or with a unit: 64 KiB, 10 MiB, 1 GiB"}
+      />
+      <Field
+        label="Fill with"
+        testId="insert-fill"
+        value={fill}
+        onChange={(v) => {
+          setFill(v);
+          setErrors((e) => ({ ...e, fill: undefined }));
+        }}
+        error={errors.fill}
+        hint="a byte in hex (00, FF) or decimal (#65), or a hex pattern repeated (DE AD BE EF)"
+      />
+      <Field
+        label="At offset"
+        testId="insert-at"
+        value={at}
+        onChange={(v) => {
+          setAt(v);
+          setErrors((e) => ({ ...e, at: undefined }));
+        }}
+        error={errors.at}
+        hint={`before the byte there (${hex(doc.size)}, the size, appends) · the bytes after it move`}
+      />
+      <div className="dialog-buttons">
+        <button type="button" onClick={editing.closeDialog}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" data-testid="insert-submit">
+          Insert
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** Delete range…: a start and a length or a last byte, prefilled from the selection. */
+function DeleteRangeDialog({ dialog, editing, doc }: { dialog: Extract<EditDialog, { kind: "delete-range" }>; editing: EditSession; doc: DocumentInfo }) {
+  const [start, setStart] = useState(hex(dialog.start));
+  const [by, setBy] = useState<"length" | "end">("length");
+  const [amount, setAmount] = useState(String(dialog.length));
+  const [error, setError] = useState<string | null>(null);
+  const s = parseOffset(start, Math.max(0, doc.size - 1), "The start");
+  const range = (): { ok: true; start: number; length: number } | { ok: false; error: string } => {
+    if (!s.ok) return s;
+    if (by === "length") {
+      const l = parseByteSize(amount, doc.size - s.offset, "A delete", `only ${groupDigits(doc.size - s.offset)} bytes follow ${hex(s.offset)}`);
+      return l.ok ? { ok: true, start: s.offset, length: l.size } : l;
+    }
+    const e = parseOffset(amount, doc.size - 1, "The last byte");
+    if (!e.ok) return e;
+    if (e.offset < s.offset) return { ok: false, error: `The last byte ${hex(e.offset)} is before the start ${hex(s.offset)}` };
+    return { ok: true, start: s.offset, length: e.offset - s.offset + 1 };
+  };
+  const r = range();
+  return (
+    <Modal
+      title="Delete range"
+      testId="delete-range-dialog"
+      onCancel={editing.closeDialog}
+      onSubmit={() => {
+        if (!r.ok) setError(r.error);
+        else void editing.deleteRangeOf(dialog.docId, r.start, r.length);
+      }}
+    >
+      <Field
+        label="Start"
+        testId="delete-start"
+        value={start}
+        onChange={(v) => {
+          setStart(v);
+          setError(null);
+        }}
+      />
+      <div className="edit-field">
+        <span className="edit-field-label">
+          <select
+            data-testid="delete-by"
+            aria-label="Give the length or the last byte"
+            value={by}
+            onChange={(e) => {
+              const next = e.target.value as "length" | "end";
+              // Carry the range over to the other form.
+              if (r.ok) setAmount(next === "end" ? hex(r.start + r.length - 1) : String(r.length));
+              setBy(next);
+              setError(null);
+            }}
+          >
+            <option value="length">Length</option>
+            <option value="end">Last byte</option>
+          </select>
+        </span>
+        <input
+          data-testid="delete-amount"
+          aria-label={by === "length" ? "Length" : "Last byte"}
+          value={amount}
+          spellCheck={false}
+          autoComplete="off"
+          className={error ? "invalid" : undefined}
+          onChange={(e) => {
+            setAmount(e.target.value);
+            setError(null);
+          }}
+          onFocus={(e) => e.target.select()}
+        />
+      </div>
+      {error ? (
+        <div className="dialog-error" role="alert" data-testid="delete-error">
+          {error}
+        </div>
+      ) : (
+        <div className="dialog-hint" data-testid="delete-summary">
+          {r.ok ? `Deletes ${countText(r.length)}: ${hex(r.start)} to ${hex(r.start + r.length - 1)}; the bytes after them move back.` : r.error}
+        </div>
+      )}
+      <div className="dialog-buttons">
+        <button type="button" onClick={editing.closeDialog}>
+          Cancel
+        </button>
+        <button type="submit" className="primary danger" data-testid="delete-submit">
+          Delete
         </button>
       </div>
     </Modal>

@@ -58,3 +58,37 @@ export function parseFillByte(text: string): { ok: true; byte: number } | { ok: 
   if (v > 255) return { ok: false, error: `${v} is more than a byte holds (255)` };
   return { ok: true, byte: v };
 }
+
+/**
+ * The bytes to insert in the Insert bytes dialog: one byte as the Fill dialog takes it ("00",
+ * "0xff", "#65"), or a hex pattern repeated ("DE AD BE EF", "0d0a"), at most `maxPattern` bytes.
+ */
+export function parseFillPattern(text: string, maxPattern = 4096): { ok: true; bytes: Uint8Array } | { ok: false; error: string } {
+  const one = parseFillByte(text);
+  if (one.ok) return { ok: true, bytes: Uint8Array.of(one.byte) };
+  const t = text.trim();
+  if (/^(#|\d+d$)/i.test(t)) return { ok: false, error: one.error };
+  const r = parseHexText(t);
+  if (!r.ok) {
+    return { ok: false, error: `“${text}” is not a byte or a hex pattern: type 00, FF, #65, or bytes such as DE AD BE EF` };
+  }
+  if (r.bytes.length > maxPattern) return { ok: false, error: `The pattern is ${r.bytes.length} bytes long: at most ${maxPattern}` };
+  return { ok: true, bytes: r.bytes };
+}
+
+/**
+ * An offset typed in the Insert bytes / Delete range dialogs: decimal (4096), hex (0x1000 or
+ * 1000h), with _ or spaces between digits. Must be at most `max` (inclusive).
+ */
+export function parseOffset(input: string, max: number, what = "The offset"): { ok: true; offset: number } | { ok: false; error: string } {
+  const t = input.trim().replace(/[_\s,]/g, "");
+  let v: number;
+  if (/^0x[0-9a-f]+$/i.test(t)) v = parseInt(t.slice(2), 16);
+  else if (/^[0-9a-f]+h$/i.test(t)) v = parseInt(t.slice(0, -1), 16);
+  else if (/^\d+$/.test(t)) v = Number(t);
+  else if (/^[0-9a-f]+$/i.test(t)) return { ok: false, error: `"${input.trim()}" looks like hex: write it as 0x${t}` };
+  else return { ok: false, error: `${what} "${input.trim()}" is not a number: use decimal (4096) or hex (0x1000)` };
+  if (!Number.isSafeInteger(v)) return { ok: false, error: `${what} ${input.trim()} is too large` };
+  if (v > max) return { ok: false, error: `${what} 0x${v.toString(16).toUpperCase()} is past the end of the file (at most 0x${max.toString(16).toUpperCase()})` };
+  return { ok: true, offset: v };
+}

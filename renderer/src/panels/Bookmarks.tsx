@@ -1,7 +1,8 @@
 // Bookmarks: named, coloured ranges of a file, kept by the host per file in the user's config
 // folder (bookmarks-get / bookmarks-set), so they come back after a restart. Add from the
 // selection (Ctrl+B), go to the next / previous one (F2 / Shift+F2), rename, recolour, delete,
-// export and import as JSON.
+// export and import as JSON. An edit that inserts or deletes bytes moves the bookmarks after it
+// with their bytes (and drops those whose bytes it deleted): editing/ranges.ts shiftRange, grow.
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { DocumentInfo, HexmapApi } from "../api";
@@ -9,6 +10,12 @@ import type { Bookmark } from "../../../app/protocol/panels";
 import { MAX_BOOKMARK_NAME, MAX_BOOKMARKS } from "../../../app/protocol/panel-constants";
 import { groupDigits, hex } from "../format";
 import type { Range } from "./scope";
+import type { EditSession } from "../editing/session";
+import { shiftAll } from "../editing/ranges";
+
+/** Bookmarks moved by typing are written to the host this long after the last keystroke. */
+const SHIFT_SAVE_DELAY_MS = 300;
+
 
 export const BOOKMARK_COLORS = ["#e5534b", "#d4a72c", "#57ab5a", "#39c5cf", "#539bf5", "#b083f0", "#e275ad"] as const;
 
@@ -21,14 +28,44 @@ export interface BookmarkState {
   next(offset: number, direction: 1 | -1): Bookmark | null;
 }
 
-export function useBookmarks(api: HexmapApi, doc: DocumentInfo | null, onNotice: (t: string, k?: "error" | "info") => void): BookmarkState {
+export function useBookmarks(
+  api: HexmapApi,
+  doc: DocumentInfo | null,
+  onNotice: (t: string, k?: "error" | "info") => void,
+  editing: EditSession | null = null,
+): BookmarkState {
   const [list, setList] = useState<Bookmark[]>([]);
   const [loaded, setLoaded] = useState(false);
   const latest = useRef(list);
   latest.current = list;
   const docId = doc?.docId ?? null;
+  /** A write of bookmarks moved by edits, not sent yet. */
+  const pendingShift = useRef<{ docId: string; timer: number } | null>(null);
+
+  const flushShift = useCallback(() => {
+    const p = pendingShift.current;
+    if (!p) return;
+    pendingShift.current = null;
+    clearTimeout(p.timer);
+    api.request("bookmarks-set", { docId: p.docId, bookmarks: latest.current }).catch((err) => onNotice(`Could not save the moved bookmarks: ${err instanceof Error ? err.message : String(err)}`));
+  }, [api, onNotice]);
+
+  // Edits move the bookmarks at once on screen; the host gets the new list shortly after.
+  useEffect(() => {
+    if (!editing || !docId) return;
+    return editing.onEdit((id, edit) => {
+      if (id !== docId) return;
+      const next = shiftAll(latest.current, edit, "grow");
+      if (!next) return;
+      latest.current = next;
+      setList(next);
+      if (pendingShift.current) clearTimeout(pendingShift.current.timer);
+      pendingShift.current = { docId, timer: window.setTimeout(flushShift, SHIFT_SAVE_DELAY_MS) };
+    });
+  }, [editing, docId, flushShift]);
 
   useEffect(() => {
+    flushShift(); // the bookmarks of the document left behind, moved by its edits
     setList([]);
     setLoaded(false);
     if (!docId) return;
@@ -49,6 +86,10 @@ export function useBookmarks(api: HexmapApi, doc: DocumentInfo | null, onNotice:
   const save = useCallback(
     async (next: Bookmark[]) => {
       if (!docId) return false;
+      if (pendingShift.current) {
+        clearTimeout(pendingShift.current.timer);
+        pendingShift.current = null;
+      }
       try {
         const r = await api.request("bookmarks-set", { docId, bookmarks: next });
         setList(r.bookmarks);

@@ -13,6 +13,7 @@ import { CopyExport } from "./CopyExport";
 import { Histogram } from "./Histogram";
 import { Inspector } from "./Inspector";
 import type { Range } from "./scope";
+import type { EditSession } from "../editing/session";
 import "./panels.css";
 
 export const PANEL_TABS = [
@@ -28,7 +29,9 @@ export type PanelTab = (typeof PANEL_TABS)[number]["id"];
 export function selectionOf(view: ViewState, size: number): Range | null {
   if (view.anchor === null || size === 0) return null;
   const start = Math.min(view.anchor, view.cursor);
-  return { offset: start, length: Math.abs(view.cursor - view.anchor) + 1 };
+  // Not past the last byte (the append position of insert mode is not one).
+  const length = Math.min(Math.abs(view.cursor - view.anchor) + 1, size - start);
+  return length > 0 ? { offset: start, length } : null;
 }
 
 /** A view showing [offset, offset+length) selected, the cursor on its first byte, a few rows below the top. */
@@ -46,14 +49,16 @@ export interface SidePanelProps {
   setView(update: (v: ViewState) => ViewState): void;
   bpr: number;
   onNotice(text: string, kind?: "error" | "info"): void;
+  /** Edits move the bookmarks with their bytes. */
+  editing?: EditSession | null;
 }
 
-export function SidePanel({ api, doc, docs, cache, view, setView, bpr, onNotice }: SidePanelProps) {
+export function SidePanel({ api, doc, docs, cache, view, setView, bpr, onNotice, editing = null }: SidePanelProps) {
   const [tab, setTab] = useState<PanelTab>("inspector");
   const [open, setOpen] = useState(true);
   const [compareWith, setCompareWith] = useState<string | null>(null);
   const [compareOpen, setCompareOpen] = useState(false);
-  const bookmarks = useBookmarks(api, doc, onNotice);
+  const bookmarks = useBookmarks(api, doc, onNotice, editing);
   const selection = selectionOf(view, doc.size);
   const latest = useRef({ view, selection, bookmarks, doc });
   latest.current = { view, selection, bookmarks, doc };
@@ -74,7 +79,7 @@ export function SidePanel({ api, doc, docs, cache, view, setView, bpr, onNotice 
       const { view, selection, bookmarks, doc } = latest.current;
       if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "b") {
         e.preventDefault();
-        if (doc.size > 0) void bookmarks.add(selection ?? { offset: view.cursor, length: 1 });
+        if (doc.size > 0 && (selection || view.cursor < doc.size)) void bookmarks.add(selection ?? { offset: view.cursor, length: 1 });
       } else if (e.key === "F2" && !e.ctrlKey && !e.altKey) {
         e.preventDefault();
         const b = bookmarks.next(view.cursor, e.shiftKey ? -1 : 1);

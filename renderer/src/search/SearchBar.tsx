@@ -4,7 +4,9 @@
 // Find next/previous wrap around automatically with a notice, as HxD does. Long searches show a
 // progress bar with Cancel. The pattern is checked while typing; Esc closes the bar.
 //
-// The host searches the file's saved bytes: with unsaved edits the bar says so.
+// The host searches what the user sees (a snapshot, unsaved edits included). Hits already found
+// move with the bytes when an edit inserts or deletes before them, and go when their own bytes are
+// edited (editing/ranges.ts, strict).
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { List, type RowComponentProps } from "react-window";
@@ -15,6 +17,8 @@ import { ASCII, HEX2, formatOffset, groupDigits, offsetDigits } from "../format"
 import type { SearchDirection, SearchDone } from "../../../app/protocol/search";
 import { SEARCH_ENCODINGS, type SearchEncoding } from "../../../app/protocol/search-constants";
 import type { FoundRanges } from "./highlight";
+import type { EditSession } from "../editing/session";
+import { shiftRange, shiftStarts, type RangeEdit } from "../editing/ranges";
 import { ENCODING_LABELS, checkPattern, type SearchMode, type SearchQuery } from "./pattern";
 import { SearchError, SearchJobs, type SearchHandle } from "./searchJobs";
 import "./search.css";
@@ -35,6 +39,8 @@ export interface SearchBarProps {
   bpr: number;
   /** What the grid highlights: the current hit and find-all hits. */
   onFound(found: FoundRanges | null): void;
+  /** Edits move (or drop) the hits found. */
+  editing?: EditSession | null;
 }
 
 interface Progress {
@@ -63,14 +69,13 @@ function describe(q: SearchQuery): string {
   return `“${q.text}” (${ENCODING_LABELS[q.encoding]}${q.ignoreCase ? ", any case" : ""})`;
 }
 
-export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarProps) {
+export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = null }: SearchBarProps) {
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState<SearchQuery>({ mode: "hex", text: "", encoding: "utf8", ignoreCase: false });
   const [progress, setProgress] = useState<Progress | null>(null);
   const [message, setMessage] = useState<Message>(null);
   const [all, setAll] = useState<AllResults | null>(null);
   const [current, setCurrent] = useState<{ docId: string; offset: number; length: number } | null>(null);
-  const [savedOnly, setSavedOnly] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
   const jobs = useMemo(() => new SearchJobs(api), [api]);
   useEffect(() => () => jobs.dispose(), [jobs]);
@@ -92,9 +97,31 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
     setCurrent(null);
     setMessage(null);
   }, [doc.docId]);
-  // A changed document (edit, reload, outside change): the hits may be stale; keep them shown
-  // but say the file was searched as saved when it has unsaved edits.
-  useEffect(() => setSavedOnly(!!doc.dirty), [doc.dirty]);
+  // An edit moves the hits after it and drops the ones whose bytes it changed. Hits a search reports
+  // later belong to the version it read: the edits since are applied to them too (`since`).
+  const edits = useRef<{ docId: string; gen: number; edit: RangeEdit }[]>([]);
+  const since = useCallback((docId: string, version: number, starts: readonly number[], length: number): number[] => {
+    let out = starts;
+    for (const e of edits.current) if (e.docId === docId && e.gen > version) out = shiftStarts(out, length, e.edit);
+    return out as number[];
+  }, []);
+  useEffect(() => {
+    if (!editing) return;
+    return editing.onEdit((docId, edit, gen) => {
+      edits.current.push({ docId, gen, edit });
+      if (edits.current.length > 256) edits.current.splice(0, edits.current.length - 256);
+      setCurrent((c) => {
+        if (!c || c.docId !== docId) return c;
+        const r = shiftRange(c, edit, "strict");
+        return r === c ? c : r;
+      });
+      setAll((a) => {
+        if (!a || a.docId !== docId) return a;
+        const hits = shiftStarts(a.hits, a.length, edit) as number[];
+        return hits === a.hits ? a : { ...a, hits, total: a.total - (a.hits.length - hits.length) };
+      });
+    });
+  }, [editing]);
 
   // The grid's highlights.
   useEffect(() => {
@@ -177,7 +204,6 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
           setMessage({ kind: "info", text: "Search canceled." });
           return;
         }
-        setSavedOnly(r.pendingEdits);
         let wrapped = false;
         if (r.hits.length === 0 && (direction === "forward" ? from > 0 : from < doc.size)) {
           // HxD wraps around: search the rest from the other end.
@@ -189,7 +215,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
           }
           wrapped = true;
         }
-        const hit = r.hits[0];
+        const hit = since(doc.docId, r.version, r.hits.slice(0, 1), r.patternLength)[0];
         if (hit === undefined) {
           setMessage({ kind: "warn", text: `No match for ${describe(query)} in the file.` });
           return;
@@ -207,7 +233,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
         if (mine === seq.current) reportError(err);
       }
     },
-    [runJob, goTo, reportError],
+    [runJob, goTo, reportError, since],
   );
 
   const findAll = useCallback(async () => {
@@ -217,6 +243,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
       return;
     }
     const docId = doc.docId;
+    const base = doc.generation;
     const hits: number[] = [];
     const mine = ++seq.current;
     setMessage(null);
@@ -228,21 +255,22 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
         const now = Date.now();
         if (now - last > 150 && mine === seq.current) {
           last = now;
-          setAll({ docId, hits: hits.slice(), total: hits.length, length: check.length, done: false, canceled: false });
+          const shown = since(docId, base, hits, check.length);
+          setAll({ docId, hits: shown === hits ? hits.slice() : shown, total: shown.length, length: check.length, done: false, canceled: false });
         }
       });
       if (mine !== seq.current) return;
-      setSavedOnly(r.pendingEdits);
-      setAll({ docId, hits, total: r.total, length: r.patternLength, done: true, canceled: r.canceled });
+      const shown = since(docId, r.version, hits, r.patternLength);
+      setAll({ docId, hits: shown, total: r.total - (hits.length - shown.length), length: r.patternLength, done: true, canceled: r.canceled });
       if (r.total === 0 && !r.canceled) setMessage({ kind: "warn", text: `No match for ${describe(latest.current.query)} in the file.` });
       else if (r.canceled) setMessage({ kind: "info", text: "Search canceled: the list shows what was found so far." });
-      else if (hits[0] !== undefined) goTo(hits[0], r.patternLength);
+      else if (shown[0] !== undefined) goTo(shown[0], r.patternLength);
     } catch (err) {
       if (mine !== seq.current) return;
       setAll(null);
       reportError(err);
     }
-  }, [runJob, goTo, reportError]);
+  }, [runJob, goTo, reportError, since]);
 
   const cancel = useCallback(() => running.current?.cancel(), []);
 
@@ -386,11 +414,6 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound }: SearchBarPr
       {!inlineError && message && (
         <div className={`search-msg ${message.kind}`} role={message.kind === "error" ? "alert" : "status"} data-testid={message.kind === "error" ? "search-error" : "search-message"}>
           {message.text}
-        </div>
-      )}
-      {savedOnly && (
-        <div className="search-msg warn" data-testid="search-saved-only">
-          Unsaved edits are not searched: results reflect the saved file.
         </div>
       )}
       {progress && (
