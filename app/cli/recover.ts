@@ -22,7 +22,9 @@ Without a flag, reports what it found and what each choice would do (exit 3 if a
 needed, 0 if there is nothing to recover).
 
   -f, --forward   finish the save: write the new bytes of every range in the journal
+                  (a save that changed the size: resume its moves and writes where it stopped)
   -b, --back      undo the save: write the original bytes of every range in the journal
+                  (a save that changed the size: only while it had not written anything yet)
   -h, --help      this text
 `;
 
@@ -45,6 +47,7 @@ function describeState(file: string, st: RecoveryState): string {
       `  --forward or --back: delete the journal (the file is not changed)\n`
     );
   }
+  if (st.version === 2) return describeState2(file, st);
   const n = st.records ?? 0;
   const what: Record<string, string> = {
     old: "all the original bytes (the save had not started writing)",
@@ -57,6 +60,27 @@ function describeState(file: string, st: RecoveryState): string {
   lines.push(`  The file now holds ${what[st.fileState ?? "mixed"]}.`);
   lines.push(`  --forward: finish the save (write the new bytes of all ${n} ranges), then delete the journal`);
   lines.push(`  --back:    undo the save (write the original bytes of all ${n} ranges), then delete the journal`);
+  return lines.join("\n") + "\n";
+}
+
+/** A version-2 journal: an in-place save that changes the size (moves bytes), resumable forward only once started. */
+function describeState2(file: string, st: RecoveryState): string {
+  const steps = st.steps ?? 0;
+  const done = st.stepsDone ?? 0;
+  const what: Record<string, string> = {
+    old: "its original bytes: the save had not started writing",
+    new: "the new content: the save finished; only deleting the journal was missed",
+    mixed: `a partly saved state: ${done} of ${steps} steps are done (bytes were moved within the file)`,
+    foreign: `a size (${st.fileSize} bytes) that is neither the old nor the new one: it was changed by another program since; recovery will refuse`,
+  };
+  const lines = [
+    `${file}: a save that changes its size (${st.journalFileSize} → ${st.newFileSize} bytes, in place) was interrupted. Its journal ${st.journalPath} (${st.journalBytes} bytes) is complete and verified.`,
+    `  The file (now ${st.fileSize} bytes) holds ${what[st.fileState ?? "mixed"]}.`,
+    `  --forward: finish the save from step ${done + 1 > steps ? steps : done + 1} of ${steps}, then delete the journal`,
+    st.canGoBack
+      ? `  --back:    abandon the save (the file was not touched), then delete the journal`
+      : `  --back:    not possible: bytes were already moved within the file, so only --forward can give a whole file`,
+  ];
   return lines.join("\n") + "\n";
 }
 
@@ -100,9 +124,17 @@ export async function runRecover(argv: string[], io: CliIo = { out: process.stdo
         io.out.write(`${file}: deleted a damaged or incomplete journal (${res.reason}); the file was not changed.\n`);
         break;
       case "rolled-forward":
+        if (res.version === 2) {
+          io.out.write(`${file}: save finished: ran the remaining steps of ${res.records} (moves and writes, ${res.bytes} bytes in all), synced, journal deleted.\n`);
+          break;
+        }
         io.out.write(`${file}: save finished: wrote the new bytes of ${res.records} range${res.records === 1 ? "" : "s"} (${res.bytes} bytes), synced, journal deleted.\n`);
         break;
       case "rolled-back":
+        if (res.version === 2) {
+          io.out.write(`${file}: save abandoned before it wrote anything; the file is unchanged, journal deleted.\n`);
+          break;
+        }
         io.out.write(`${file}: save undone: wrote the original bytes of ${res.records} range${res.records === 1 ? "" : "s"} (${res.bytes} bytes), synced, journal deleted.\n`);
         break;
     }

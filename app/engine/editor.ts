@@ -700,6 +700,7 @@ export class Editor {
             ...(options.signal ? { signal: options.signal } : {}),
             beforeCommit: () => {
               this.doc.close();
+              this.closeRawFd();
               released = true;
             },
           });
