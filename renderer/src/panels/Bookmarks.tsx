@@ -90,11 +90,23 @@ export function useBookmarks(
         clearTimeout(pendingShift.current.timer);
         pendingShift.current = null;
       }
+      // Shown at once (a second click right after a delete acts on the list as it now is); the
+      // host's reply is the checked list, and a refusal puts the previous one back.
+      const before = latest.current;
+      latest.current = next;
+      setList(next);
       try {
         const r = await api.request("bookmarks-set", { docId, bookmarks: next });
-        setList(r.bookmarks);
+        if (latest.current === next) {
+          latest.current = r.bookmarks;
+          setList(r.bookmarks);
+        }
         return true;
       } catch (err) {
+        if (latest.current === next) {
+          latest.current = before;
+          setList(before);
+        }
         onNotice(`Could not save bookmarks: ${err instanceof Error ? err.message : String(err)}`);
         return false;
       }
