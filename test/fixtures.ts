@@ -180,3 +180,13 @@ export function interestingOffsets(fx: SparseFixture): number[] {
   }
   return [...set].filter((o) => o >= 0 && o <= fx.size).sort((a, b) => a - b);
 }
+
+/** The `code` of what fn throws (a HexmapError's stable code), or "none". */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return String((e as { code?: unknown }).code);
+  }
+  return "none";
+}

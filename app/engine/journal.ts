@@ -102,6 +102,48 @@ export function journalLength(h: JournalHeader): number {
   return JOURNAL_HEADER_SIZE + h.count * JOURNAL_RECORD_HEADER + 2 * h.dataBytes + JOURNAL_TRAILER;
 }
 
+/**
+ * Gathers small pieces (record headers, short records) into 1 MiB positioned writes, hashing
+ * every byte as it goes: how both journal versions write their body.
+ */
+export class GatheringWriter {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private pos = 0;
+  constructor(
+    private readonly fh: fs.promises.FileHandle,
+    private readonly hash: { update(b: Uint8Array): unknown },
+    private readonly onFlushed?: (position: number) => void,
+    private readonly chunk = 1024 * 1024,
+  ) {}
+
+  /** Bytes written so far (the next write's offset). */
+  get position(): number {
+    return this.pos;
+  }
+
+  async push(b: Uint8Array): Promise<void> {
+    if (b.length === 0) return;
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    if (this.pendingBytes >= this.chunk) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.hash.update(buf);
+    for (let off = 0; off < buf.length; ) {
+      const { bytesWritten } = await this.fh.write(buf, off, buf.length - off, this.pos);
+      off += bytesWritten;
+      this.pos += bytesWritten;
+    }
+    this.onFlushed?.(this.pos);
+  }
+}
+
 export interface WriteJournalOptions {
   /** Called at each kill point (crash tests); a no-op normally. */
   hook?: (step: JournalStep, index: number) => void;
@@ -127,32 +169,12 @@ export async function writeJournal(
   const tmpPath = journalTempPathFor(file);
   const hash = createHash("sha256");
   let fh: fs.promises.FileHandle | undefined;
-  let pos = 0;
-  // Records are small and many, or few and big: gather small pieces into 1 MiB writes.
-  const CHUNK = 1024 * 1024;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (pendingBytes === 0) return;
-    const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    hash.update(buf);
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesWritten } = await fh!.write(buf, off, buf.length - off, pos);
-      off += bytesWritten;
-      pos += bytesWritten;
-    }
-    options.onProgress?.(pos, total);
-  };
-  const push = async (b: Uint8Array): Promise<void> => {
-    pending.push(b);
-    pendingBytes += b.length;
-    if (pendingBytes >= CHUNK) await flush();
-  };
+  let out: GatheringWriter | undefined;
+  const push = (b: Uint8Array): Promise<void> => out!.push(b);
+  const flush = (): Promise<void> => out!.flush();
   try {
     fh = await fs.promises.open(tmpPath, "w");
+    out = new GatheringWriter(fh, hash, (pos) => options.onProgress?.(pos, total));
     await push(encodeHeader(full));
     for (let k = 0; k < records.length; k++) {
       const r = records[k]!;
@@ -170,8 +192,8 @@ export async function writeJournal(
     }
     await flush();
     const digest = hash.digest();
-    await fh.write(digest, 0, digest.length, pos);
-    pos += digest.length;
+    await fh.write(digest, 0, digest.length, out.position);
+    const pos = out.position + digest.length;
     await fh.sync();
     await fh.close();
     fh = undefined;

@@ -62,7 +62,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { HexmapError, toHexmapError } from "./errors";
-import { fsyncDir, journalPathFor, journalTempPathFor } from "./journal";
+import { GatheringWriter, fsyncDir, journalPathFor, journalTempPathFor } from "./journal";
 
 export const JOURNAL2_MAGIC = "HEXMAPJ2";
 export const JOURNAL2_VERSION = 2;
@@ -256,31 +256,12 @@ export async function writeJournal2(
   const tmpPath = journalTempPathFor(file);
   const hash = createHash("sha256");
   let fh: fs.promises.FileHandle | undefined;
-  let pos = 0;
-  const CHUNK = 1024 * 1024;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (pendingBytes === 0) return;
-    const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    hash.update(buf);
-    for (let off = 0; off < buf.length; ) {
-      const { bytesWritten } = await fh!.write(buf, off, buf.length - off, pos);
-      off += bytesWritten;
-      pos += bytesWritten;
-    }
-    options.onProgress?.(pos, lay.total);
-  };
-  const push = async (b: Uint8Array): Promise<void> => {
-    if (b.length === 0) return;
-    pending.push(b);
-    pendingBytes += b.length;
-    if (pendingBytes >= CHUNK) await flush();
-  };
+  let out: GatheringWriter | undefined;
+  const push = (b: Uint8Array): Promise<void> => out!.push(b);
+  const flush = (): Promise<void> => out!.flush();
   try {
     fh = await fs.promises.open(tmpPath, "w");
+    out = new GatheringWriter(fh, hash, (pos) => options.onProgress?.(pos, lay.total));
     const h = Buffer.alloc(HEADER);
     h.write(JOURNAL2_MAGIC, 0, "latin1");
     h.writeUInt32LE(JOURNAL2_VERSION, 8);
@@ -343,7 +324,7 @@ export async function writeJournal2(
     }
     if (dataSeen !== tables.dataBytes) throw new HexmapError("EINTERNAL", `Save journal data is ${dataSeen} bytes, its plan says ${tables.dataBytes}`);
     await flush();
-    if (pos !== lay.planEnd) throw new HexmapError("EINTERNAL", `Save journal plan is ${pos} bytes, expected ${lay.planEnd}`);
+    if (out.position !== lay.planEnd) throw new HexmapError("EINTERNAL", `Save journal plan is ${out.position} bytes, expected ${lay.planEnd}`);
     const planHash = hash.digest();
     await fh.write(planHash, 0, HASH, lay.planEnd);
     const first: Cursor2 = { seq: 1, next: 0, started: false, staged: false, scratchLength: 0, scratchHash: Buffer.alloc(HASH) };

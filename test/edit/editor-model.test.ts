@@ -11,18 +11,9 @@ import * as vm from "node:vm";
 import fc from "fast-check";
 import { Editor } from "../../app/engine/editor";
 import type { HexmapError } from "../../app/engine/errors";
-import { GiB, blockBytes, cleanupFixtures, makeFile, makeSparseFile } from "../fixtures";
+import { GiB, blockBytes, cleanupFixtures, codeOf, makeFile, makeSparseFile } from "../fixtures";
 
 after(cleanupFixtures);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as HexmapError).code;
-  }
-  return "none";
-}
 
 /** The reference: the document as a plain array, with its own undo/redo of whole copies. */
 class Reference {

@@ -9,18 +9,9 @@ import * as path from "node:path";
 import { Editor } from "../../app/engine/editor";
 import type { HexmapError } from "../../app/engine/errors";
 import { journalTempPathFor } from "../../app/engine/journal";
-import { blockBytes, cleanupFixtures, makeFile, makeSparseFile, makeTempDir, MiB } from "../fixtures";
+import { blockBytes, cleanupFixtures, codeOf, makeFile, makeSparseFile, makeTempDir, MiB } from "../fixtures";
 
 after(cleanupFixtures);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as HexmapError).code;
-  }
-  return "none";
-}
 
 async function codeOfAsync(p: Promise<unknown>): Promise<string> {
   try {
