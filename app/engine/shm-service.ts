@@ -16,6 +16,9 @@ import { Document } from "./document";
 import { HexmapError } from "./errors";
 import { DEFAULT_LIVE_INTERVAL_MS, LiveWatcher, ShmEditLog, normalizeRanges, type ByteRange } from "./live";
 import { openSharedMemoryDocument, sharedMemorySourceOf, type ShmOpenOptions } from "./shm";
+
+/** Largest fill of a shared-memory section in one request (it is written at once and kept for undo). */
+export const SHM_FILL_MAX = 64 * 1024 * 1024;
 import {
   MAX_BYTES_CHANGED_RANGES,
   MAX_UNDO_BYTES_IN_REPLY,
@@ -221,7 +224,18 @@ export class LiveSharedMemory {
     return { ...this.state(docId), start: applied.offset, end: applied.offset + applied.length };
   }
 
+  /**
+   * Writes `length` bytes of `byte` now. The bytes (and their undo copy) live in memory, so a fill
+   * is bounded by the section and by SHM_FILL_MAX; checked before anything is allocated or written.
+   */
   fill(docId: string, offset: number, length: number, byte: number): Promise<EditResult> {
+    const size = this.size;
+    if (offset > size || length > size - offset) {
+      return Promise.reject(new HexmapError("ERANGE", `A fill of ${length} bytes at offset ${offset} runs past the end of ${this.name} (size ${size}); a section cannot grow`));
+    }
+    if (length > SHM_FILL_MAX) {
+      return Promise.reject(new HexmapError("ETOOBIG", `A fill of ${length} bytes is too large for shared memory at once (at most ${SHM_FILL_MAX}): it is written at once and kept for undo; fill less`));
+    }
     return this.edit(docId, offset, Buffer.alloc(length, byte));
   }
 

@@ -262,6 +262,13 @@ describe("protocol: live shared memory across processes", () => {
       ok(await a.s.handle({ id: 9, type: "fill", docId: d.docId, offset: 100, length: 4, byte: 0x2a }));
       assert.equal((await writer.read(100, 4)).toString(), "****");
       fail(await a.s.handle({ id: 10, type: "edit", docId: d.docId, offset: 4095, bytes: new Uint8Array([1, 2]) }), "ERANGE", "past the end");
+      // A section cannot change size: fills past the end (any length, checked before allocating), inserts and deletes are refused.
+      fail(await a.s.handle({ id: 10, type: "fill", docId: d.docId, offset: 65537, length: Number.MAX_SAFE_INTEGER, byte: 1 }), "ERANGE", "huge fill");
+      fail(await a.s.handle({ id: 10, type: "fill", docId: d.docId, offset: 4000, length: 97, byte: 1 }), "ERANGE", "fill past the end");
+      assert.match(fail(await a.s.handle({ id: 10, type: "fill", docId: d.docId, offset: 0, length: 4, byte: 1, insert: true }), "ENOTSUP", "insert fill"), /fixed size/);
+      assert.match(fail(await a.s.handle({ id: 10, type: "edit", docId: d.docId, offset: 0, deleteLength: 0, bytes: new Uint8Array([1]) }), "ENOTSUP", "insert"), /fixed size/);
+      assert.match(fail(await a.s.handle({ id: 10, type: "edit", docId: d.docId, offset: 0, deleteLength: 1, bytes: new Uint8Array(0) }), "ENOTSUP", "delete"), /fixed size/);
+      assert.equal((await writer.read(100, 4)).toString(), "****", "nothing written by the refused requests");
 
       // No file to save, revert or reload.
       assert.match(fail(await a.s.handle({ id: 11, type: "save", docId: d.docId }), "ENOTSUP", "save"), /apply immediately/);
