@@ -568,27 +568,11 @@ export class Editor {
   }
 
   undo(): ChangedRange | null {
-    this.assertEditable();
-    const step = this.undoStack.pop();
-    if (!step) return null;
-    const before = this.table.size;
-    this.table = this.table.replace(step.offset, step.insertedLength, step.removed);
-    this.redoStack.push(step);
-    this.coalescible = false;
-    this.editGen++;
-    return this.changed(step.offset, step.removedLength, before);
+    return this.travel(this.undoStack, this.redoStack, false);
   }
 
   redo(): ChangedRange | null {
-    this.assertEditable();
-    const step = this.redoStack.pop();
-    if (!step) return null;
-    const before = this.table.size;
-    this.table = this.table.replace(step.offset, step.removedLength, step.inserted);
-    this.undoStack.push(step);
-    this.coalescible = false;
-    this.editGen++;
-    return this.changed(step.offset, step.insertedLength, before);
+    return this.travel(this.redoStack, this.undoStack, true);
   }
 
   /** Drops every pending edit and the undo history (revert to the file on disk). */
@@ -668,11 +652,14 @@ export class Editor {
         this.markSavedState(table, this.undoStack, this.redoStack);
         return { strategy: "none", records: 0, bytes: 0, journalBytes: 0, durationMs: 0, generation: this.generation, size: this.fileSize };
       }
-      const inPlace = this.inPlaceRuns(table);
-      // Keep the history valid across the save: rebase it onto the new file now, while the old one is intact.
-      const rebased = await this.rebaseHistory(table);
+      const inPlace = strategy === "rewrite" ? null : this.inPlaceRuns(table);
+      // Keep the history valid across the save: rebase it onto the file as the save leaves it. The
+      // old bytes it needs are the bytes the save overwrites or drops: a journaled save reads them
+      // itself (its records' originals), any other save needs them read now, while they exist.
+      const rebased = this.rebaseHistory(table);
+      if (rebased && !inPlace) await this.readOld(rebased.reads);
       let result: SaveResult;
-      if (inPlace && strategy !== "rewrite") {
+      if (inPlace) {
         const res = await saveEdits(this.path, inPlace, {
           fileMtimeMs: this.identity.mtimeMs,
           ...(options.force ? {} : { expectedSize: this.identity.size, verifyOriginals: (recs) => this.verifyOriginals(recs) }),
@@ -680,6 +667,7 @@ export class Editor {
           ...(options.signal ? { signal: options.signal } : {}),
           ...(this.openOptions.native ? { native: this.openOptions.native } : {}),
         });
+        if (rebased) fillFromRecords(rebased.reads, res.written);
         result = { strategy: "journal", records: res.records, bytes: res.bytes, journalBytes: res.journalBytes, durationMs: 0, timings: res.timings, generation: 0, size: table.size };
       } else {
         if (!options.force) {
@@ -827,6 +815,20 @@ export class Editor {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** Undo (forward false: put back what the step removed) or redo (apply it again), moving it to the other stack. */
+  private travel(from: StepLog, to: StepLog, forward: boolean): ChangedRange | null {
+    this.assertEditable();
+    const step = from.pop();
+    if (!step) return null;
+    const before = this.table.size;
+    const [gone, put, putLength] = forward ? [step.removedLength, step.inserted, step.insertedLength] : [step.insertedLength, step.removed, step.removedLength];
+    this.table = this.table.replace(step.offset, gone, put);
+    to.push(step);
+    this.coalescible = false;
+    this.editGen++;
+    return this.changed(step.offset, putLength, before);
+  }
+
   private replacePieces(offset: number, deleteLength: number, pieces: Piece[], group: string | number | undefined): ChangedRange {
     this.assertEditable();
     checkOffset(offset, "offset");
@@ -837,7 +839,7 @@ export class Editor {
     const removed = deleteLength === 0 ? NO_PIECES : this.table.slices(offset, offset + deleteLength).map((s) => s.piece);
     const insertedLength = piecesLength(pieces);
     if (!Number.isSafeInteger(size - deleteLength + insertedLength)) throw new HexmapError("ETOOBIG", "The document would be larger than 2^53 bytes");
-    this.capture(offset, removed);
+    this.capture(removed);
     this.table = this.table.replace(offset, deleteLength, pieces);
     const step: Step = { offset, removed, removedLength: deleteLength, inserted: pieces.length === 0 ? NO_PIECES : pieces, insertedLength, group };
     if (!this.coalesce(step)) {
@@ -939,8 +941,8 @@ export class Editor {
    * The undo and redo stacks with every file piece re-expressed against the file as `table` will
    * write it; bytes that will not survive in the file are read now. null: more than REBASE_MAX.
    */
-  private async rebaseHistory(table: PieceTable): Promise<{ undo: StepLog; redo: StepLog } | null> {
-    if (this.undoStack.length === 0 && this.redoStack.length === 0) return { undo: new StepLog(), redo: new StepLog() };
+  private rebaseHistory(table: PieceTable): { undo: StepLog; redo: StepLog; reads: OldRead[] } | null {
+    if (this.undoStack.length === 0 && this.redoStack.length === 0) return { undo: new StepLog(), redo: new StepLog(), reads: [] };
     // Where each surviving file range will be in the new file, sorted by file offset.
     const map: { start: number; length: number; at: number }[] = [];
     for (const s of table.iterate(0, table.size)) {
@@ -948,7 +950,7 @@ export class Editor {
     }
     map.sort((x, y) => x.start - y.start);
     let budget = REBASE_MAX;
-    const reads: { out: Uint8Array; start: number }[] = [];
+    const reads: OldRead[] = [];
     const rebasePieces = (pieces: readonly Piece[]): Piece[] | null => {
       const out: Piece[] = [];
       for (const p of pieces) {
@@ -996,6 +998,11 @@ export class Editor {
     const undo = rebaseSteps(this.undoStack);
     const redo = undo && rebaseSteps(this.redoStack);
     if (!undo || !redo) return null;
+    return { undo, redo, reads };
+  }
+
+  /** Fills `reads` from the file as it is now (before the save changes it). */
+  private async readOld(reads: readonly OldRead[]): Promise<void> {
     for (const r of reads) {
       // Small scattered ranges (the usual case: bytes the user typed over) with a plain pread:
       // mapping a 64 MiB window for each of 10 000 one-byte ranges would cost far more.
@@ -1013,7 +1020,6 @@ export class Editor {
         done += n;
       }
     }
-    return { undo, redo };
   }
 
   private markSavedState(table: PieceTable, undo: StepLog, redo: StepLog): void {
@@ -1075,7 +1081,7 @@ export class Editor {
   }
 
   /** Keeps reference copies of file bytes an edit removes (small ranges, within CAPTURE_MAX). */
-  private capture(_offset: number, removed: readonly Piece[]): void {
+  private capture(removed: readonly Piece[]): void {
     for (const p of removed) {
       if (p.kind !== "file" || p.length > 64 * 1024 || this.originals.bytes + p.length > CAPTURE_MAX) continue;
       try {
@@ -1207,4 +1213,38 @@ function mergeBytes(pieces: readonly Piece[]): Piece[] {
   }
   flush();
   return out;
+}
+
+/** A range of the file's old bytes the undo history keeps as bytes across a save. */
+interface OldRead {
+  start: number;
+  out: Uint8Array;
+}
+
+/**
+ * Fills `reads` from the originals of a journaled save's records (sorted, disjoint). An equal-size
+ * save with every file piece at its place changes exactly the bytes under added pieces, and those
+ * are the records: every byte the history lost is among them.
+ */
+function fillFromRecords(reads: readonly OldRead[], records: readonly JournalRecord[]): void {
+  for (const r of reads) {
+    const end = r.start + r.out.length;
+    let lo = 0;
+    let hi = records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const rec = records[mid]!;
+      if (rec.offset + rec.original.length > r.start) hi = mid;
+      else lo = mid + 1;
+    }
+    let filled = 0;
+    for (let k = lo; k < records.length && records[k]!.offset < end; k++) {
+      const rec = records[k]!;
+      const from = Math.max(r.start, rec.offset);
+      const to = Math.min(end, rec.offset + rec.original.length);
+      r.out.set(rec.original.subarray(from - rec.offset, to - rec.offset), from - r.start);
+      filled += to - from;
+    }
+    if (filled !== r.out.length) throw new HexmapError("EINTERNAL", `The saved journal does not hold the old bytes at offset ${r.start} the undo history needs`);
+  }
 }
