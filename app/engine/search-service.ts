@@ -57,7 +57,8 @@ export function prepareSearch(req: SearchRequest, doc: ServiceDocument, docId: s
   const maxHits = req.maxHits ?? DEFAULT_SEARCH_HITS;
   // An edited document is searched as the user sees it, frozen now: the search goes on over this
   // version while the user keeps editing, and its reply names the version it read.
-  const snapshot = isEditable(doc) && !doc.editor.snapshot().unedited ? doc.editor.snapshot() : null;
+  const taken = isEditable(doc) ? doc.editor.snapshot() : null;
+  const snapshot = taken && !taken.unedited ? taken : null;
   const version = snapshot ? snapshot.version : doc.generation;
   const pendingEdits = false;
 
