@@ -223,6 +223,21 @@ export interface NativeAddon {
    * counted in stats().views). Always present on the addon; optional for test doubles.
    */
   scanJobs?(): number;
+  /**
+   * Puts `replacement` (a complete, synced file in the same folder) in place of `target`.
+   * Windows: ReplaceFileW (the target's ACL, attributes, alternate streams and creation time
+   * kept; EBUSY when another program holds the target open without sharing deletion); POSIX:
+   * rename(2). On failure the target is unchanged. Optional for test doubles.
+   */
+  replaceFile?(target: string, replacement: string): void;
+  /**
+   * Copies [inOffset, inOffset+length) of descriptor inFd into outFd at outOffset in the kernel,
+   * on a worker (Linux copy_file_range; holes of the source skipped; shared extents where the
+   * file system can). Resolves to the data bytes copied. Rejects with ENOTSUP where there is no
+   * such copy (Windows, macOS, across file systems …): copy through memory then; ECHANGED when
+   * the source is shorter than the range. Optional for test doubles.
+   */
+  copyFileRange?(inFd: number, outFd: number, inOffset: number, outOffset: number, length: number): Promise<number>;
 }
 
 let cached: NativeAddon | undefined;

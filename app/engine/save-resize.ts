@@ -3,13 +3,16 @@
 // added bytes, and repeated patterns — as a piece table lists it. Two strategies:
 //
 // rewrite (default)   The new content is written to a temp file in the same folder
-//   (`.NAME.hexmap-<pid>-<rand>.tmp`): unchanged ranges copied from the original in large reads
-//   and writes (two 2 MiB buffers: one is filled while the other is written), added bytes and
-//   fills written, holes kept (see below). Then fchown/fchmod to the original's owner and mode,
-//   fsync, rename over the original (atomic on POSIX; on Windows Node's rename is MoveFileExW
-//   with MOVEFILE_REPLACE_EXISTING, which is atomic on NTFS but, unlike ReplaceFileW, does not
-//   carry the original's ACL, alternate streams or attributes over), and fsync the folder. Any
-//   failure or cancel before the rename removes the temp file: the original is untouched.
+//   (`.NAME.hexmap-<pid>-<rand>.tmp`): unchanged ranges of 1 MiB or more copied inside the kernel
+//   (the addon's copyFileRange: Linux copy_file_range, the original's holes skipped, extents
+//   shared on file systems that can when the offsets are block-aligned), shorter ones, added
+//   bytes and fills through two 2 MiB buffers (one is filled while the other is written); where
+//   there is no kernel copy (Windows, macOS, ENOTSUP) everything goes through the buffers. Then
+//   fchown/fchmod to the original's owner and mode, fsync, and the addon's replaceFile puts it
+//   in place: rename(2) on POSIX (atomic); ReplaceFileW on Windows, which keeps the original's
+//   ACL, attributes, alternate data streams and creation time. Then the folder is fsync'd. Any
+//   failure or cancel before the replace removes the temp file: the original is untouched.
+//   Not carried over: POSIX extended attributes and ACLs (a rename gives the new inode none).
 //   A kill leaves the original whole and, at worst, a stray temp that cleanStaleTemps() (called
 //   by the next saveResized and by recovery) removes once its process is gone.
 //
@@ -20,10 +23,10 @@
 //   recoverFile(file, "forward"). How the moves are ordered, and why no source is overwritten
 //   before it is copied, is explained at planInPlace().
 //
-// Holes. Node has no lseek(SEEK_DATA/SEEK_HOLE), and the addon's NextDataRange (used by its
-// scanner, native/src/mapping_posix.cc) is not exposed to JS. So, like Editor.saveAs, the rewrite
-// skips writing 64 KiB blocks (aligned in the new file) that are all zero, when the original is
-// sparse (st_blocks·512 < size): they stay holes, and a final ftruncate sets the size. A file
+// Holes. The kernel copy skips the original's holes exactly (SEEK_DATA/SEEK_HOLE). What goes
+// through the buffers (and everything where there is no kernel copy), like Editor.saveAs, skips
+// writing 64 KiB blocks that are all zero, when the original is sparse (st_blocks·512 < size):
+// they stay holes, and a final ftruncate sets the size. A file
 // with no holes is copied block for block (its allocation is kept; zero runs are not punched).
 // Reading a hole costs no disk I/O, only a memcpy of zeros. The in-place strategy moves bytes,
 // holes included: moved holes become allocated zeros.
@@ -34,6 +37,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { loadNative, type NativeAddon } from "../../native/index";
 import { HexmapError, toHexmapError } from "./errors";
 import { fsyncDir, inspectJournal, removeJournal } from "./journal";
 import {
@@ -94,6 +98,14 @@ export interface ResizeSaveOptions {
   batchBytes?: number;
   /** Tests: replaces freeSpace() (statfs of the folder). */
   freeSpace?: (dir: string) => Promise<number>;
+  /**
+   * rewrite: copy unchanged ranges of at least KERNEL_COPY_MIN bytes inside the kernel (Linux
+   * copy_file_range; shared extents where the file system has them) — default true; false, or a
+   * system without it, copies them through memory. Tests and benches compare the two.
+   */
+  kernelCopy?: boolean;
+  /** Tests: the addon (replaceFile, copyFileRange); default loadNative(). */
+  native?: Pick<NativeAddon, "replaceFile" | "copyFileRange">;
 }
 
 export interface ResizeSaveResult {
@@ -107,6 +119,8 @@ export interface ResizeSaveResult {
   timings: Record<string, number>;
   /** What the rewrite carried over from the original (in place keeps everything: it is the same file). */
   kept: { mode: boolean; owner: boolean; holes: boolean };
+  /** rewrite: bytes of the original copied inside the kernel (copy_file_range), not through memory. */
+  kernelCopiedBytes?: number;
   /** In place: size of the journal (plan, added bytes, scratch). */
   journalBytes?: number;
   /** In place: file bytes copied into the journal because their new order needed it (see planInPlace). */
@@ -125,6 +139,11 @@ const REWRITE_BUFFERS = 2;
 const INPLACE_CHUNK = 1 * MiB;
 const INPLACE_BATCH = 64 * MiB;
 const HOLE_BLOCK = 64 * 1024;
+// Unchanged ranges at least this long go to copy_file_range, in calls of KERNEL_COPY_CHUNK (each
+// one a step for progress, cancel and the kill trials). Shorter ones (scattered edits cut the
+// file into many small pieces) are gathered into the copy buffers: a syscall each would cost more.
+const KERNEL_COPY_MIN = 1 * MiB;
+const KERNEL_COPY_CHUNK = 64 * MiB;
 
 const fsyncAsync = promisify(fs.fsync);
 
@@ -403,13 +422,24 @@ async function rewrite(file: string, real: string, st: fs.Stats, segs: Seg[], si
     let segIdx = 0;
     let segOff = 0;
     let k = 0;
+    let native: Pick<NativeAddon, "replaceFile" | "copyFileRange"> | undefined = options.native;
+    if (!native) {
+      try {
+        native = loadNative();
+      } catch {
+        native = {}; // no addon (a build without it): plain copies and rename
+      }
+    }
+    let kernelCopy = options.kernelCopy !== false && typeof native.copyFileRange === "function";
+    let kernelCopied = 0;
     const writeOut = async (buf: Buffer, len: number, pos: number, index: number): Promise<void> => {
       try {
         if (!zero) {
           await pwriteFull(O, buf, 0, len, pos);
           written += len;
         } else {
-          // Blocks are aligned in the new file (pos is a multiple of bufSize, itself of holeBlock).
+          // The temp file starts empty, so a zero block not written reads as zeros all the same;
+          // only block-aligned ones become holes.
           for (let b = 0; b < len; ) {
             let e = b;
             while (e < len) {
@@ -429,14 +459,48 @@ async function rewrite(file: string, real: string, st: fs.Stats, segs: Seg[], si
       }
       resizeHook("rw-copy", index);
     };
+    const bigFileSeg = (s: Seg | undefined, from: number): boolean => kernelCopy && s !== undefined && s.kind === "file" && s.length - from >= KERNEL_COPY_MIN;
     for (let pos = 0; pos < size; ) {
       if (options.signal?.aborted) throw cancelled();
+      const seg = segs[segIdx]!;
+      if (bigFileSeg(seg, segOff)) {
+        // In the kernel: no copy through this process, holes of the original skipped.
+        const n = Math.min(seg.length - segOff, KERNEL_COPY_CHUNK);
+        let data: number;
+        try {
+          data = await native.copyFileRange!(S, O, seg.start + segOff, pos, n);
+        } catch (err) {
+          if ((err as { code?: unknown }).code === "ENOTSUP" && kernelCopied === 0) {
+            kernelCopy = false; // this system or file system cannot: through memory from now on
+            continue;
+          }
+          if ((err as { code?: unknown }).code === "ECHANGED") throw new HexmapError("ECHANGED", `${file} was changed on disk by another program during the save; it was not replaced`);
+          throw toHexmapError(err, { path: tmp, op: "write", offset: pos });
+        }
+        written += data;
+        copied += n;
+        kernelCopied += n;
+        resizeHook("rw-copy", k);
+        k++;
+        pos += n;
+        segOff += n;
+        if (segOff === seg.length) {
+          segIdx++;
+          segOff = 0;
+        }
+        options.onProgress?.({ phase: "copy", done: pos, total: size });
+        continue;
+      }
       const slot = k % REWRITE_BUFFERS;
       if (inFlight[slot]) await inFlight[slot]; // this buffer's last write
       const buf = bufs[slot]!;
-      const want = Math.min(buf.length, size - pos);
+      let want = Math.min(buf.length, size - pos);
       for (let used = 0; used < want; ) {
         const s = segs[segIdx]!;
+        if (used > 0 && segOff === 0 && bigFileSeg(s, 0)) {
+          want = used; // the rest goes to the kernel copy
+          break;
+        }
         const n = Math.min(s.length - segOff, want - used);
         if (s.kind === "file") {
           await preadFull(S, buf, used, n, s.start + segOff, file);
@@ -524,7 +588,8 @@ async function rewrite(file: string, real: string, st: fs.Stats, segs: Seg[], si
       srcFd = undefined;
     }
     try {
-      fs.renameSync(tmp, real);
+      if (typeof native.replaceFile === "function") native.replaceFile(real, tmp);
+      else fs.renameSync(tmp, real);
     } catch (err) {
       throw toHexmapError(err, { path: file, op: "replace" });
     }
@@ -538,7 +603,7 @@ async function rewrite(file: string, real: string, st: fs.Stats, segs: Seg[], si
     resizeHook("rw-done", 0);
     timings.replace = performance.now() - t;
     options.onProgress?.({ phase: "replace", done: 1, total: 1 });
-    return { strategy: "rewrite", size, copiedBytes: copied, writtenBytes: written, durationMs: 0, timings, kept };
+    return { strategy: "rewrite", size, copiedBytes: copied, writtenBytes: written, durationMs: 0, timings, kept, kernelCopiedBytes: kernelCopied };
   } catch (err) {
     // A write still in flight must settle before its descriptor is closed (the number could be reused).
     await Promise.allSettled(inFlight);

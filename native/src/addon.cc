@@ -1051,6 +1051,60 @@ Napi::Value UnlinkShm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value ReplaceFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string target = ToName(env, info[0], "target");
+  std::string replacement = ToName(env, info[1], "replacement");
+  OsError err;
+  if (!hexmap::ReplaceFileAtomically(target, replacement, &err)) throw MakeError(env, err);
+  return env.Undefined();
+}
+
+// copyFileRange(inFd, outFd, inOff, outOff, length) → Promise<number of data bytes copied>.
+class CopyRangeWorker : public Napi::AsyncWorker {
+ public:
+  CopyRangeWorker(Napi::Env env, Napi::Promise::Deferred deferred, int in, int out, uint64_t inOff, uint64_t outOff,
+                  uint64_t length)
+      : Napi::AsyncWorker(env), deferred_(deferred), in_(in), out_(out), inOff_(inOff), outOff_(outOff), length_(length) {}
+
+  void Execute() override { ok_ = hexmap::CopyFileRangeSparse(in_, out_, inOff_, outOff_, length_, &written_, &err_); }
+  void OnOK() override {
+    if (ok_) deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(written_)));
+    else deferred_.Reject(MakeError(Env(), err_).Value());
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int in_;
+  int out_;
+  uint64_t inOff_;
+  uint64_t outOff_;
+  uint64_t length_;
+  uint64_t written_ = 0;
+  bool ok_ = false;
+  OsError err_;
+};
+
+int ToFd(Napi::Env env, const Napi::Value& v, const char* what) {
+  uint64_t n = ToIndex(env, v, what);
+  if (n > 0x7fffffff) Throw(env, "EINVAL", std::string(what) + " is not a file descriptor.");
+  return static_cast<int>(n);
+}
+
+Napi::Value CopyFileRange(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return PromiseOf(env, [&](Napi::Promise::Deferred& d) {
+    int in = ToFd(env, info[0], "inFd");
+    int out = ToFd(env, info[1], "outFd");
+    uint64_t inOff = ToIndex(env, info[2], "inOffset");
+    uint64_t outOff = ToIndex(env, info[3], "outOffset");
+    uint64_t length = ToIndex(env, info[4], "length");
+    auto* w = new CopyRangeWorker(env, d, in, out, inOff, outOff, length);
+    w->Queue();
+  });
+}
+
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -1083,6 +1137,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       Napi::PropertyDescriptor::Value("unlinkShm", Napi::Function::New(env, UnlinkShm, "unlinkShm"), ro),
       Napi::PropertyDescriptor::Value("stats", Napi::Function::New(env, Stats, "stats"), ro),
       Napi::PropertyDescriptor::Value("scanJobs", Napi::Function::New(env, ScanJobs, "scanJobs"), ro),
+      Napi::PropertyDescriptor::Value("replaceFile", Napi::Function::New(env, ReplaceFile, "replaceFile"), ro),
+      Napi::PropertyDescriptor::Value("copyFileRange", Napi::Function::New(env, CopyFileRange, "copyFileRange"), ro),
   });
   return exports;
 }

@@ -92,6 +92,25 @@ bool SyncSource(Source* src, OsError* err);
 bool NextDataRange(Source* src, uint64_t from, uint64_t limit, uint64_t* dataStart, uint64_t* dataEnd,
                    OsError* err);
 
+// Whole-file operations of a save that rewrites the file (app/engine/save-resize.ts).
+//
+// ReplaceFileAtomically: puts `replacement` (a complete, synced temp file in the same folder) in
+// place of `target`. Win32: ReplaceFileW, which keeps the target's ACL, attributes, alternate
+// data streams and creation time (MoveFileExW would give the new file the folder's inherited
+// ACL and drop the rest); when `target` no longer exists, MoveFileExW(MOVEFILE_REPLACE_EXISTING |
+// MOVEFILE_WRITE_THROUGH). POSIX: rename(2), atomic. On failure the target is unchanged.
+bool ReplaceFileAtomically(const std::string& utf8Target, const std::string& utf8Replacement, OsError* err);
+
+// Copies [inOff, inOff+length) of descriptor inFd into outFd at outOff inside the kernel, the
+// source's holes skipped (left as holes in a fresh output): Linux copy_file_range with
+// SEEK_DATA/SEEK_HOLE; on a file system with shared extents (btrfs, XFS, bcachefs) a block-aligned
+// copy shares the blocks (reflink). *written is the data bytes copied. Elsewhere, or when the
+// kernel or file system cannot (EXDEV, ENOSYS, EOPNOTSUPP, EINVAL before any byte), false with
+// code ENOTSUP and nothing written: the caller copies through memory. A source shorter than the
+// range fails with ECHANGED. Blocking: call it on a worker thread.
+bool CopyFileRangeSparse(int inFd, int outFd, uint64_t inOff, uint64_t outOff, uint64_t length, uint64_t* written,
+                         OsError* err);
+
 // Closes the source. All views of it must have been unmapped first.
 void CloseSource(Source* src);
 

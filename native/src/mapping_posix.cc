@@ -11,6 +11,8 @@
 #include <cstring>
 #include <new>
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -385,6 +387,76 @@ void CloseSource(Source* src) {
   if (!src) return;
   if (src->fd >= 0) CloseFd(src->fd);
   delete src;
+}
+
+
+bool ReplaceFileAtomically(const std::string& utf8Target, const std::string& utf8Replacement, OsError* err) {
+  if (::rename(utf8Replacement.c_str(), utf8Target.c_str()) != 0) {
+    int e = errno;
+    return Fail(err, e, "rename", "Cannot replace " + utf8Target + " with its new version");
+  }
+  return true;
+}
+
+bool CopyFileRangeSparse(int inFd, int outFd, uint64_t inOff, uint64_t outOff, uint64_t length, uint64_t* written,
+                         OsError* err) {
+  *written = 0;
+#if defined(__linux__)
+  struct stat st;
+  if (::fstat(inFd, &st) != 0) {
+    int e = errno;
+    return Fail(err, e, "fstat", "Cannot read the size of the file being copied");
+  }
+  const uint64_t end = inOff + length;
+  if (end > static_cast<uint64_t>(st.st_size) || end < inOff || end > static_cast<uint64_t>(INT64_MAX)) {
+    return FailPlain(err, "ECHANGED", "The file is shorter than the range to copy: it was changed on disk during the save.");
+  }
+  bool any = false;  // a byte was copied: an error after this is an error, not "not supported"
+  uint64_t pos = inOff;
+  while (pos < end) {
+    uint64_t ds = pos;
+    uint64_t de = end;
+    const off_t d = ::lseek(inFd, static_cast<off_t>(pos), SEEK_DATA);
+    if (d < 0) {
+      if (errno == ENXIO) break;  // only holes from here to the end of the range (checked above: within the file)
+      // EINVAL and the like: no SEEK_DATA here; treat the rest as data.
+    } else {
+      ds = static_cast<uint64_t>(d);
+      if (ds >= end) break;
+      const off_t h = ::lseek(inFd, d, SEEK_HOLE);
+      if (h > d && static_cast<uint64_t>(h) < end) de = static_cast<uint64_t>(h);
+    }
+    loff_t ip = static_cast<loff_t>(ds);
+    loff_t op = static_cast<loff_t>(outOff + (ds - inOff));
+    while (static_cast<uint64_t>(ip) < de) {
+      const uint64_t want = de - static_cast<uint64_t>(ip);
+      const size_t n = static_cast<size_t>(want < (1u << 30) ? want : (1u << 30));
+      const ssize_t r = ::copy_file_range(inFd, &ip, outFd, &op, n, 0);
+      if (r < 0) {
+        const int e = errno;
+        if (e == EINTR) continue;
+        if (!any && (e == ENOSYS || e == EXDEV || e == EOPNOTSUPP || e == EINVAL || e == ENOTSUP)) {
+          return FailPlain(err, "ENOTSUP", "copy_file_range is not available for these files.");
+        }
+        return Fail(err, e, "copy_file_range", "Cannot copy the unchanged bytes into the new version of the file");
+      }
+      if (r == 0) {
+        return FailPlain(err, "ECHANGED", "The file ended before the range to copy: it was changed on disk during the save.");
+      }
+      any = true;
+      *written += static_cast<uint64_t>(r);
+    }
+    pos = de;
+  }
+  return true;
+#else
+  (void)inFd;
+  (void)outFd;
+  (void)inOff;
+  (void)outOff;
+  (void)length;
+  return FailPlain(err, "ENOTSUP", "copy_file_range is not available on this system.");
+#endif
 }
 
 }  // namespace hexmap

@@ -587,4 +587,38 @@ void CloseSource(Source* src) {
   delete src;
 }
 
+bool ReplaceFileAtomically(const std::string& utf8Target, const std::string& utf8Replacement, OsError* err) {
+  std::wstring target;
+  std::wstring replacement;
+  if (!Widen(utf8Target, &target) || !Widen(utf8Replacement, &replacement)) {
+    return FailPlain(err, "EINVAL", "The path is not valid UTF-8 or contains a NUL character.");
+  }
+  // No backup name: the replaced file's data is gone once this returns true. Merge errors (the
+  // replacement's ACL or attributes could not be merged) do not fail the replace.
+  if (ReplaceFileW(target.c_str(), replacement.c_str(), nullptr,
+                   REPLACEFILE_IGNORE_MERGE_ERRORS | REPLACEFILE_IGNORE_ACL_ERRORS, nullptr, nullptr)) {
+    return true;
+  }
+  DWORD e = GetLastError();
+  if (e == ERROR_FILE_NOT_FOUND && GetFileAttributesW(target.c_str()) == INVALID_FILE_ATTRIBUTES) {
+    // The target went away meanwhile (ReplaceFileW needs one): a plain move puts the new file there.
+    if (MoveFileExW(replacement.c_str(), target.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) return true;
+    e = GetLastError();
+    return Fail(err, e, "MoveFileExW", "Cannot put the new version of '" + utf8Target + "' in place");
+  }
+  if (e == ERROR_UNABLE_TO_REMOVE_REPLACED || e == ERROR_UNABLE_TO_MOVE_REPLACEMENT) {
+    // Both files are as they were (documented for these two codes without a backup name).
+    return FailAs(err, "EBUSY", e, "ReplaceFileW",
+                  "Cannot replace '" + utf8Target + "': another program holds it open without sharing deletion; it was not changed.");
+  }
+  return Fail(err, e, "ReplaceFileW", "Cannot replace '" + utf8Target + "' with its new version");
+}
+
+bool CopyFileRangeSparse(int /*inFd*/, int /*outFd*/, uint64_t /*inOff*/, uint64_t /*outOff*/, uint64_t /*length*/,
+                         uint64_t* written, OsError* err) {
+  // Node's descriptors on Windows are CRT numbers, not handles; the copy goes through memory there.
+  *written = 0;
+  return FailPlain(err, "ENOTSUP", "An in-kernel copy is not available on Windows.");
+}
+
 }  // namespace hexmap

@@ -198,8 +198,8 @@ test("auto saves a hard-linked file in place (a rename would leave the other lin
   assert.ok(fs.readFileSync(other).equals(fs.readFileSync(f)));
 });
 
-test(
-  "rewrite keeps holes: a 1 GiB sparse file with an insert at 0 stays small on disk",
+for (const kernelCopy of [true, false]) test(
+  `rewrite keeps holes (${kernelCopy ? "copy_file_range" : "copies through memory"}): a 1 GiB sparse file with an insert at 0 stays small on disk`,
   { skip: process.platform === "win32" ? "st_blocks is not reported on Windows" : false },
   async () => {
     const f = path.join(dir, `sparse${++n}.bin`);
@@ -210,7 +210,9 @@ test(
     fs.closeSync(fd);
     const before = fs.statSync(f).blocks * 512;
     const ins = Buffer.from("inserted!");
-    const res = await saveResized(f, [{ kind: "bytes", bytes: ins }, { kind: "file", start: 0, length: GiB }], { strategy: "rewrite" });
+    const res = await saveResized(f, [{ kind: "bytes", bytes: ins }, { kind: "file", start: 0, length: GiB }], { strategy: "rewrite", kernelCopy });
+    if (kernelCopy && process.platform === "linux") assert.equal(res.kernelCopiedBytes, GiB, "the unchanged GiB went through copy_file_range");
+    if (!kernelCopy) assert.equal(res.kernelCopiedBytes, 0);
     const st = fs.statSync(f);
     const afterBytes = st.blocks * 512;
     assert.equal(st.size, GiB + ins.length);
@@ -233,6 +235,65 @@ test(
     fs.rmSync(f);
   },
 );
+
+test("rewrite: ranges of 1 MiB and more copied in the kernel, small ones through memory, give the reference bytes", async () => {
+  const old = blockBytes(77, 5 * 1024 * 1024 + 333);
+  const segs: SaveSegment[] = [
+    { kind: "bytes", bytes: Buffer.from("head") },
+    { kind: "file", start: 1, length: 2 * 1024 * 1024 }, // kernel
+    { kind: "file", start: 100, length: 5000 }, // memory
+    { kind: "fill", pattern: Buffer.from([0xab, 0xcd]), phase: 1, length: 70_001 },
+    { kind: "file", start: 3 * 1024 * 1024, length: old.length - 3 * 1024 * 1024 }, // kernel, unaligned
+    { kind: "file", start: 7, length: 1024 * 1024 }, // exactly the minimum
+  ];
+  for (const kernelCopy of [true, false]) {
+    const f = fresh(old);
+    const res = await saveResized(f, segs, { strategy: "rewrite", kernelCopy });
+    assert.ok(fs.readFileSync(f).equals(expectedContent(old, segs)), `content (kernelCopy ${kernelCopy})`);
+    if (kernelCopy && process.platform === "linux") assert.equal(res.kernelCopiedBytes, 2 * 1024 * 1024 + (old.length - 3 * 1024 * 1024) + 1024 * 1024);
+    else assert.equal(res.kernelCopiedBytes, 0);
+    assert.deepEqual(leftovers(f), []);
+  }
+});
+
+test("rewrite: where the kernel copy is not supported (ENOTSUP) the save copies through memory, same bytes", async () => {
+  const old = blockBytes(78, 3 * 1024 * 1024);
+  const segs: SaveSegment[] = [{ kind: "bytes", bytes: Buffer.from("x") }, { kind: "file", start: 0, length: old.length }];
+  const f = fresh(old);
+  let calls = 0;
+  let replaced = 0;
+  const res = await saveResized(f, segs, {
+    strategy: "rewrite",
+    native: {
+      copyFileRange: async () => {
+        calls++;
+        throw Object.assign(new Error("not here"), { code: "ENOTSUP" });
+      },
+      replaceFile: (target: string, replacement: string) => {
+        replaced++;
+        fs.renameSync(replacement, target);
+      },
+    },
+  });
+  assert.equal(calls, 1, "asked once, then never again");
+  assert.equal(replaced, 1, "the replace goes through the addon's replaceFile");
+  assert.equal(res.kernelCopiedBytes, 0);
+  assert.ok(fs.readFileSync(f).equals(expectedContent(old, segs)));
+});
+
+test("rewrite: a kernel copy that fails midway (EIO) removes the temp and leaves the file untouched", async () => {
+  const old = blockBytes(79, 3 * 1024 * 1024);
+  const f = fresh(old);
+  const code = await codeOf(
+    saveResized(f, [{ kind: "bytes", bytes: Buffer.from("x") }, { kind: "file", start: 0, length: old.length }], {
+      strategy: "rewrite",
+      native: { copyFileRange: async () => Promise.reject(Object.assign(new Error("disk error"), { code: "EIO" })) },
+    }),
+  );
+  assert.equal(code, "EIO");
+  assert.ok(fs.readFileSync(f).equals(old));
+  assert.deepEqual(leftovers(f), []);
+});
 
 // ---- cancel, errors, space ----------------------------------------------------------------------------
 
