@@ -5,7 +5,7 @@
 // save notice. Browser-host project only (they need no host at all).
 
 import { expect, test } from "@playwright/test";
-import { editDelta, editFromSizes, shiftAll, shiftOffset, shiftRange, shiftStarts } from "../renderer/src/editing/ranges";
+import { RangeUndoMemory, editDelta, editFromSizes, shiftAll, shiftOffset, shiftRange, shiftStarts } from "../renderer/src/editing/ranges";
 import { parseFillPattern, parseOffset } from "../renderer/src/editing/text";
 import { patternBytes, saveNotice } from "../renderer/src/editing/session";
 import { editedMask, MARK_EDITED, MARK_INSERTED, PageCache, REMAP_PAGES } from "../renderer/src/pageCache";
@@ -50,6 +50,36 @@ test("shiftRange (grow, bookmarks): after an edit it moves, inside an insert it 
   expect(editDelta({ offset: 0, deleted: 2, inserted: 5 })).toBe(3);
   expect(shiftAll([b], ins(30, 1))).toBeNull();
   expect(shiftAll([b, { ...b, offset: 40 }], del(19, 4))).toEqual([{ ...b, offset: 40 - 4 }]);
+});
+
+test("bookmarks: undo of a delete brings back the bookmarks it dropped or shortened, exactly; redo drops them again", () => {
+  const B = (offset: number, length: number, name: string) => ({ offset, length, name, color: "#e5534b" });
+  const mem = new RangeUndoMemory<ReturnType<typeof B>>();
+  const start = [B(0, 4, "head"), B(10, 4, "gone"), B(12, 10, "cut"), B(40, 2, "after")];
+  // Delete [8, 16): "gone" loses all its bytes, "cut" its head, "after" moves.
+  const afterDel = mem.afterEdit(start, del(8, 8))!;
+  expect(afterDel).toEqual([B(0, 4, "head"), B(8, 6, "cut"), B(32, 2, "after")]);
+  // The undo re-inserts those 8 bytes at 8 (what editFromSizes reports for it).
+  const undone = mem.afterUndo(afterDel, editFromSizes(8, 16, 42, 50))!;
+  expect(undone).toEqual(start);
+  // Redo deletes them again; a second undo restores again.
+  const redone = mem.afterEdit(undone, del(8, 8))!;
+  expect(redone).toEqual(afterDel);
+  expect(mem.afterUndo(redone, ins(8, 8))).toEqual(start);
+  // An undo of an insert (bytes removed) restores nothing and just shifts.
+  const m2 = new RangeUndoMemory<ReturnType<typeof B>>();
+  const grown = m2.afterEdit([B(5, 2, "x")], ins(0, 3))!;
+  expect(grown).toEqual([B(8, 2, "x")]);
+  expect(m2.afterUndo(grown, del(0, 3))).toEqual([B(5, 2, "x")]);
+  // Two deletes undone in turn come back in turn; an undo that brings back other bytes restores nothing.
+  const m3 = new RangeUndoMemory<ReturnType<typeof B>>();
+  const l1 = m3.afterEdit([B(0, 2, "a"), B(10, 2, "b")], del(0, 2))!; // a gone, b at 8
+  const l2 = m3.afterEdit(l1, del(8, 2))!; // b gone
+  expect(l2).toEqual([]);
+  expect(m3.afterUndo(l2, ins(100, 2))).toBeNull(); // not these bytes: nothing moves, nothing back
+  const u1 = m3.afterUndo(l2, ins(8, 2))!;
+  expect(u1).toEqual([B(8, 2, "b")]);
+  expect(m3.afterUndo(u1, ins(0, 2))).toEqual([B(0, 2, "a"), B(10, 2, "b")]);
 });
 
 test("shiftRange (strict, search hits): a hit whose bytes an edit touches goes; shiftStarts keeps the order", () => {

@@ -117,3 +117,77 @@ export function editFromSizes(start: number, end: number, sizeBefore: number, si
   if (delta < 0) return { offset: start, deleted: -delta, inserted: 0 };
   return { offset: start, deleted: end - start, inserted: end - start };
 }
+
+/**
+ * What edits took from a list of ranges (bookmarks), so that Undo can give it back. An edit that
+ * deletes all of a bookmark's bytes drops it, one that deletes some shortens it; shifting the list
+ * back by the undo's own edit cannot bring either back exactly (the undo only says which bytes
+ * returned). So each edit that dropped or shortened ranges is remembered with the ranges as they
+ * were; an undo whose returned bytes cover that edit's deleted bytes puts them back (undo goes
+ * back in the order edits were made, so the most recent memories are checked first).
+ */
+export class RangeUndoMemory<R extends ByteRange> {
+  private readonly stack: { edit: RangeEdit; originals: R[]; results: (R | null)[] }[] = [];
+  constructor(private readonly limit = 200) {}
+
+  /** The list after an edit or a redo; remembers what it dropped or shortened. Null when nothing moved. */
+  afterEdit(list: readonly R[], edit: RangeEdit): R[] | null {
+    const originals: R[] = [];
+    const results: (R | null)[] = [];
+    for (const r of list) {
+      const next = shiftRange(r, edit, "grow");
+      if (!next || next.length !== r.length) {
+        originals.push(r);
+        results.push(next);
+      }
+    }
+    if (originals.length > 0) {
+      this.stack.push({ edit, originals, results });
+      if (this.stack.length > this.limit) this.stack.shift();
+    }
+    return shiftAll(list, edit, "grow");
+  }
+
+  /** The list after an undo that did `edit`: shifted, then with what the undone edits took put back. Null when nothing changed. */
+  afterUndo(list: readonly R[], edit: RangeEdit): R[] | null {
+    let out: R[] = shiftAll(list, edit, "grow") ?? [...list];
+    let changed = out.length !== list.length || out.some((r, i) => r !== list[i]);
+    const lo = edit.offset;
+    const hi = edit.offset + edit.inserted;
+    while (this.stack.length > 0) {
+      const top = this.stack[this.stack.length - 1]!;
+      const d = top.edit;
+      // The undone edit's deleted bytes must be among those the undo brought back.
+      if (!(d.deleted > d.inserted && d.offset >= lo && d.offset + d.deleted <= hi)) break;
+      this.stack.pop();
+      top.originals.forEach((orig, i) => {
+        const result = top.results[i];
+        if (result) {
+          // The shortened one, as the undo's shift left it: replace it by the original.
+          const now = shiftRange(result, edit, "grow");
+          const at = now ? out.findIndex((x) => x.offset === now.offset && x.length === now.length && sameExtras(x, now)) : -1;
+          if (at >= 0) out.splice(at, 1);
+          else if (out.some((x) => x.offset === orig.offset && x.length === orig.length && sameExtras(x, orig))) return;
+        }
+        out.push(orig);
+        changed = true;
+      });
+    }
+    if (!changed) return null;
+    out = out.sort((a, b) => a.offset - b.offset || a.length - b.length);
+    return out;
+  }
+
+  /** Forgets everything (another document, a reload). */
+  clear(): void {
+    this.stack.length = 0;
+  }
+}
+
+function sameExtras(a: ByteRange, b: ByteRange): boolean {
+  for (const k of Object.keys(a) as (keyof ByteRange)[]) {
+    if (k === "offset" || k === "length") continue;
+    if ((a as unknown as Record<string, unknown>)[k] !== (b as unknown as Record<string, unknown>)[k]) return false;
+  }
+  return true;
+}

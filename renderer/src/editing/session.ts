@@ -113,7 +113,8 @@ function stateOf(r: EditState & { readOnly?: boolean }): EditState & { readOnly?
 }
 
 /** Told how an edit that landed moved the bytes, and the generation it made. */
-export type EditListener = (docId: string, edit: RangeEdit, generation: number) => void;
+/** cause: an edit made here ("edit"), or an undo/redo of earlier ones. */
+export type EditListener = (docId: string, edit: RangeEdit, generation: number, cause: "edit" | "undo" | "redo") => void;
 
 interface DocQueue {
   tail: Promise<void>;
@@ -229,10 +230,10 @@ export class EditSession {
     return () => this.editListeners.delete(cb);
   }
 
-  private emitEdit(docId: string, edit: RangeEdit, generation: number): void {
+  private emitEdit(docId: string, edit: RangeEdit, generation: number, cause: "edit" | "undo" | "redo" = "edit"): void {
     for (const cb of [...this.editListeners]) {
       try {
-        cb(docId, edit, generation);
+        cb(docId, edit, generation, cause);
       } catch (err) {
         console.error(err);
       }
@@ -596,7 +597,7 @@ export class EditSession {
       try {
         const before = this.sizes.get(docId) ?? doc.size;
         const r = await this.api.request(which, { docId });
-        if (r.changed) this.applyChange(docId, r, before);
+        if (r.changed) this.applyChange(docId, r, before, which);
         else this.notify(which === "undo" ? "Nothing to undo." : "Nothing to redo.", "info");
         this.applyState(r);
         return r;
@@ -609,7 +610,7 @@ export class EditSession {
   }
 
   /** The pages after an undo/redo that changed `r.changed`, the size going from `before` to `r.size`. */
-  private applyChange(docId: string, r: UndoResult, before: number): void {
+  private applyChange(docId: string, r: UndoResult, before: number, which: "undo" | "redo"): void {
     const changed = r.changed!;
     const n = changed.end - changed.start;
     const hasBytes = !!r.bytes && r.bytes.length === n;
@@ -637,7 +638,7 @@ export class EditSession {
     } else {
       this.cache.advance(docId, r.generation, 1, { shift: { start: changed.start, size: r.size } });
     }
-    this.emitEdit(docId, editFromSizes(changed.start, changed.end, before, r.size), r.generation);
+    this.emitEdit(docId, editFromSizes(changed.start, changed.end, before, r.size), r.generation, which);
   }
 
   // ---- fill, insert bytes, delete range -------------------------------------------------------------

@@ -2,7 +2,8 @@
 // folder (bookmarks-get / bookmarks-set), so they come back after a restart. Add from the
 // selection (Ctrl+B), go to the next / previous one (F2 / Shift+F2), rename, recolour, delete,
 // export and import as JSON. An edit that inserts or deletes bytes moves the bookmarks after it
-// with their bytes (and drops those whose bytes it deleted): editing/ranges.ts shiftRange, grow.
+// with their bytes (and drops those whose bytes it deleted): editing/ranges.ts shiftRange, grow;
+// Undo of that edit brings the dropped or shortened ones back as they were (RangeUndoMemory).
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { DocumentInfo, HexmapApi } from "../api";
@@ -11,7 +12,7 @@ import { MAX_BOOKMARK_NAME, MAX_BOOKMARKS } from "../../../app/protocol/panel-co
 import { groupDigits, hex } from "../format";
 import type { Range } from "./scope";
 import type { EditSession } from "../editing/session";
-import { shiftAll } from "../editing/ranges";
+import { RangeUndoMemory } from "../editing/ranges";
 
 /** Bookmarks moved by typing are written to the host this long after the last keystroke. */
 const SHIFT_SAVE_DELAY_MS = 300;
@@ -39,6 +40,8 @@ export function useBookmarks(
   const latest = useRef(list);
   latest.current = list;
   const docId = doc?.docId ?? null;
+  /** What edits dropped or shortened, for Undo to give back. */
+  const memory = useRef(new RangeUndoMemory<Bookmark>());
   /** A write of bookmarks moved by edits, not sent yet. */
   const pendingShift = useRef<{ docId: string; timer: number } | null>(null);
 
@@ -53,9 +56,9 @@ export function useBookmarks(
   // Edits move the bookmarks at once on screen; the host gets the new list shortly after.
   useEffect(() => {
     if (!editing || !docId) return;
-    return editing.onEdit((id, edit) => {
+    return editing.onEdit((id, edit, _generation, cause) => {
       if (id !== docId) return;
-      const next = shiftAll(latest.current, edit, "grow");
+      const next = cause === "undo" ? memory.current.afterUndo(latest.current, edit) : memory.current.afterEdit(latest.current, edit);
       if (!next) return;
       latest.current = next;
       setList(next);
@@ -66,6 +69,7 @@ export function useBookmarks(
 
   useEffect(() => {
     flushShift(); // the bookmarks of the document left behind, moved by its edits
+    memory.current.clear();
     setList([]);
     setLoaded(false);
     if (!docId) return;
