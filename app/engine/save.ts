@@ -203,14 +203,17 @@ function mapView(src: NativeSource, file: string, w: Window, writable: boolean):
   }
 }
 
-/** Reads the current bytes of every record into record.original (clusters read concurrently). */
-async function readOriginals(src: NativeSource, file: string, windows: Window[], total: number, onProgress?: (p: SaveProgress) => void): Promise<void> {
-  let fd: number;
+function openForReading(file: string): number {
   try {
-    fd = fs.openSync(file, "r");
+    return fs.openSync(file, "r");
   } catch (err) {
     throw toHexmapError(err, { path: file, op: "open" });
   }
+}
+
+/** Reads the current bytes of every record into record.original (clusters read concurrently). */
+async function readOriginals(src: NativeSource, file: string, windows: Window[], total: number, onProgress?: (p: SaveProgress) => void): Promise<void> {
+  const fd = openForReading(file);
   try {
     await readOriginalsWith(src, fd, file, windows, total, onProgress);
   } finally {
@@ -531,12 +534,7 @@ function recoveryState1(file: string): RecoveryState {
     journalBytes: j.journalBytes,
     journalFileSize: j.header.fileSize,
   };
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "r");
-  } catch (err) {
-    throw toHexmapError(err, { path: file, op: "open" });
-  }
+  const fd = openForReading(file);
   try {
     st.fileSize = fs.fstatSync(fd).size;
     let applied = 0;
