@@ -112,7 +112,7 @@ export class GatheringWriter {
   private pos = 0;
   constructor(
     private readonly fh: fs.promises.FileHandle,
-    private readonly hash: { update(b: Uint8Array): unknown },
+    private readonly hash: { update(b: Uint8Array): unknown; digest(): Buffer },
     private readonly onFlushed?: (position: number) => void,
     private readonly chunk = 1024 * 1024,
   ) {}
@@ -120,6 +120,11 @@ export class GatheringWriter {
   /** Bytes written so far (the next write's offset). */
   get position(): number {
     return this.pos;
+  }
+
+  /** The hash of every byte flushed so far (call once, after the last flush). */
+  digest(): Buffer {
+    return this.hash.digest();
   }
 
   async push(b: Uint8Array): Promise<void> {
@@ -165,16 +170,8 @@ export async function writeJournal(
   const dataBytes = records.reduce((a, r) => a + r.next.length, 0);
   const full: JournalHeader = { ...header, count: records.length, dataBytes };
   const total = journalLength(full);
-  const finalPath = journalPathFor(file);
-  const tmpPath = journalTempPathFor(file);
-  const hash = createHash("sha256");
-  let fh: fs.promises.FileHandle | undefined;
-  let out: GatheringWriter | undefined;
-  const push = (b: Uint8Array): Promise<void> => out!.push(b);
-  const flush = (): Promise<void> => out!.flush();
-  try {
-    fh = await fs.promises.open(tmpPath, "w");
-    out = new GatheringWriter(fh, hash, (pos) => options.onProgress?.(pos, total));
+  return writeJournalFile(file, total, { fsynced: () => hook("journal-fsync", 0), renamed: () => hook("journal-renamed", 0) }, options, async (fh, out) => {
+    const push = (b: Uint8Array): Promise<void> => out.push(b);
     await push(encodeHeader(full));
     for (let k = 0; k < records.length; k++) {
       const r = records[k]!;
@@ -190,19 +187,42 @@ export async function writeJournal(
       hook("journal-write", k);
       if (options.signal?.aborted) throw new HexmapError("ECANCELED", "Save cancelled (the file was not touched)");
     }
-    await flush();
-    const digest = hash.digest();
+    await out.flush();
+    const digest = out.digest();
     await fh.write(digest, 0, digest.length, out.position);
-    const pos = out.position + digest.length;
+    return out.position + digest.length;
+  });
+}
+
+/**
+ * The part both journal versions share: `body` writes the journal through a GatheringWriter
+ * into `<file>.hexmap-journal.tmp` and returns its length; then the temp is fsync'd, renamed to
+ * its real name and the folder fsync'd — from then on a crash is recoverable. Any failure or
+ * cancel before the rename removes the temp.
+ */
+export async function writeJournalFile(
+  file: string,
+  total: number,
+  hooks: { fsynced: () => void; renamed: () => void },
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  body: (fh: fs.promises.FileHandle, out: GatheringWriter) => Promise<number>,
+): Promise<{ path: string; bytes: number }> {
+  const finalPath = journalPathFor(file);
+  const tmpPath = journalTempPathFor(file);
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(tmpPath, "w");
+    const out = new GatheringWriter(fh, createHash("sha256"), (pos) => options.onProgress?.(pos, total));
+    const bytes = await body(fh, out);
     await fh.sync();
     await fh.close();
     fh = undefined;
-    hook("journal-fsync", 0);
+    hooks.fsynced();
     if (options.signal?.aborted) throw new HexmapError("ECANCELED", "Save cancelled (the file was not touched)");
     fs.renameSync(tmpPath, finalPath);
-    hook("journal-renamed", 0);
+    hooks.renamed();
     fsyncDir(path.dirname(path.resolve(file)));
-    return { path: finalPath, bytes: pos };
+    return { path: finalPath, bytes };
   } catch (err) {
     if (fh) await fh.close().catch(() => {});
     try {

@@ -62,7 +62,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { HexmapError, toHexmapError } from "./errors";
-import { GatheringWriter, fsyncDir, journalPathFor, journalTempPathFor } from "./journal";
+import { fsyncDir, journalPathFor, journalTempPathFor, writeJournalFile } from "./journal";
 
 export const JOURNAL2_MAGIC = "HEXMAPJ2";
 export const JOURNAL2_VERSION = 2;
@@ -252,16 +252,8 @@ export async function writeJournal2(
   const chunkCount = tables.chunks.length / 3;
   const writeCount = tables.writes.length / 6;
   const lay = journal2Layout(stepCount, chunkCount, writeCount, tables.dataBytes, tables.scratchBytes);
-  const finalPath = journalPathFor(file);
-  const tmpPath = journalTempPathFor(file);
-  const hash = createHash("sha256");
-  let fh: fs.promises.FileHandle | undefined;
-  let out: GatheringWriter | undefined;
-  const push = (b: Uint8Array): Promise<void> => out!.push(b);
-  const flush = (): Promise<void> => out!.flush();
-  try {
-    fh = await fs.promises.open(tmpPath, "w");
-    out = new GatheringWriter(fh, hash, (pos) => options.onProgress?.(pos, lay.total));
+  return writeJournalFile(file, lay.total, { fsynced: () => resizeHook("ip-journal-fsync", 0), renamed: () => resizeHook("ip-journal-renamed", 0) }, options, async (fh, out) => {
+    const push = (b: Uint8Array): Promise<void> => out.push(b);
     const h = Buffer.alloc(HEADER);
     h.write(JOURNAL2_MAGIC, 0, "latin1");
     h.writeUInt32LE(JOURNAL2_VERSION, 8);
@@ -323,31 +315,15 @@ export async function writeJournal2(
       if (options.signal?.aborted) throw cancelled();
     }
     if (dataSeen !== tables.dataBytes) throw new HexmapError("EINTERNAL", `Save journal data is ${dataSeen} bytes, its plan says ${tables.dataBytes}`);
-    await flush();
+    await out.flush();
     if (out.position !== lay.planEnd) throw new HexmapError("EINTERNAL", `Save journal plan is ${out.position} bytes, expected ${lay.planEnd}`);
-    const planHash = hash.digest();
+    const planHash = out.digest();
     await fh.write(planHash, 0, HASH, lay.planEnd);
     const first: Cursor2 = { seq: 1, next: 0, started: false, staged: false, scratchLength: 0, scratchHash: Buffer.alloc(HASH) };
     await fh.write(encodeSlot(first, planHash), 0, SLOT, lay.cursorOff + SLOT); // slot seq % 2 = 1
     await fh.truncate(lay.total);
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    resizeHook("ip-journal-fsync", 0);
-    if (options.signal?.aborted) throw cancelled();
-    fs.renameSync(tmpPath, finalPath);
-    resizeHook("ip-journal-renamed", 0);
-    fsyncDir(path.dirname(path.resolve(file)));
-    return { path: finalPath, bytes: lay.total };
-  } catch (err) {
-    if (fh) await fh.close().catch(() => {});
-    try {
-      fs.unlinkSync(tmpPath);
-    } catch {
-      /* already gone */
-    }
-    throw toHexmapError(err, { path: tmpPath, op: "write the save journal" });
-  }
+    return lay.total;
+  });
 }
 
 // ---- reading and checking a journal -------------------------------------------------------------
