@@ -111,6 +111,12 @@ bool ReplaceFileAtomically(const std::string& utf8Target, const std::string& utf
 bool CopyFileRangeSparse(int inFd, int outFd, uint64_t inOff, uint64_t outOff, uint64_t length, uint64_t* written,
                          OsError* err);
 
+// Win32 only: how NextDataRange reads FSCTL_QUERY_ALLOCATED_RANGES' first answer for
+// [from, limit) of a file of fileSize bytes (`any`: a range came back). Pure; tested on its own
+// by win32_backend_test.exe, because Wine fails the control code itself.
+void DataRangeFromAllocated(uint64_t from, uint64_t limit, uint64_t fileSize, bool any, uint64_t allocStart,
+                            uint64_t allocLength, uint64_t* dataStart, uint64_t* dataEnd);
+
 // Closes the source. All views of it must have been unmapped first.
 void CloseSource(Source* src);
 

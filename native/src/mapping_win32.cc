@@ -15,6 +15,7 @@
 #define NOMINMAX
 #endif
 #include <windows.h>
+#include <winioctl.h>
 
 #include "mapping.h"
 
@@ -479,13 +480,55 @@ bool SourceSize(Source* src, uint64_t* size, OsError* err) {
   return true;
 }
 
-// Reports everything as data: scans read holes as zeros there, which is exact, only slower.
-// (FSCTL_QUERY_ALLOCATED_RANGES could find a sparse file's holes; not done yet.)
-bool NextDataRange(Source* /*src*/, uint64_t from, uint64_t limit, uint64_t* dataStart, uint64_t* dataEnd,
+// FSCTL_QUERY_ALLOCATED_RANGES: the file system's allocated ranges intersecting [from, limit)
+// (NTFS answers for sparse files in clusters or 64 KiB units; for a file that is not sparse it
+// reports one range, all of it). The first one is the data range; everything before it in
+// [from, limit) is a hole. Where the control code is refused (FAT, a network share, Wine, which
+// fails it on every file system) everything is data, which is always exact, only slower.
+bool NextDataRange(Source* src, uint64_t from, uint64_t limit, uint64_t* dataStart, uint64_t* dataEnd,
                    OsError* /*err*/) {
   *dataStart = from < limit ? from : limit;
   *dataEnd = limit;
+  if (from >= limit || src->kind != SourceKind::File || src->file == INVALID_HANDLE_VALUE) return true;
+  if (limit > static_cast<uint64_t>(INT64_MAX)) return true;
+  FILE_ALLOCATED_RANGE_BUFFER query;
+  query.FileOffset.QuadPart = static_cast<LONGLONG>(from);
+  query.Length.QuadPart = static_cast<LONGLONG>(limit - from);
+  FILE_ALLOCATED_RANGE_BUFFER ranges[1];
+  DWORD bytes = 0;
+  if (!DeviceIoControl(src->file, FSCTL_QUERY_ALLOCATED_RANGES, &query, sizeof query, ranges, sizeof ranges, &bytes,
+                       nullptr)) {
+    if (GetLastError() != ERROR_MORE_DATA) return true;  // cannot say: all data
+  }
+  LARGE_INTEGER size;
+  if (!GetFileSizeEx(src->file, &size)) return true;
+  const bool any = bytes >= sizeof ranges[0];
+  DataRangeFromAllocated(from, limit, static_cast<uint64_t>(size.QuadPart), any,
+                         any ? static_cast<uint64_t>(ranges[0].FileOffset.QuadPart) : 0,
+                         any ? static_cast<uint64_t>(ranges[0].Length.QuadPart) : 0, dataStart, dataEnd);
   return true;
+}
+
+void DataRangeFromAllocated(uint64_t from, uint64_t limit, uint64_t fileSize, bool any, uint64_t allocStart,
+                            uint64_t allocLength, uint64_t* dataStart, uint64_t* dataEnd) {
+  *dataStart = from < limit ? from : limit;
+  *dataEnd = limit;
+  if (from >= limit) return;
+  if (fileSize <= from) return;  // truncated under us: "data", so the read faults with EIO
+  if (!any) {
+    // No allocation in [from, limit): a hole up to the end of the file; past it is "data" as above.
+    *dataStart = fileSize < limit ? fileSize : limit;
+    return;
+  }
+  uint64_t s = allocStart < from ? from : allocStart;
+  uint64_t e = allocStart + allocLength;
+  if (s >= limit) {
+    *dataStart = *dataEnd = limit;
+    return;
+  }
+  if (e > limit || e <= s) e = limit;
+  *dataStart = s;
+  *dataEnd = e;
 }
 
 bool MapView(Source* src, uint64_t offset, size_t length, bool writable, View* out, OsError* err) {

@@ -620,9 +620,10 @@ describe("countLines vs the reference", () => {
 // Sparse files: scans skip holes (SEEK_DATA/SEEK_HOLE on POSIX) but must give exactly what reading
 // every zero would. The reference models the file as its data blocks over zeros: a start whose
 // bytes touch no block sees only zeros, so it matches iff the pattern matches zeros; the starts
-// near blocks are checked on bytes read back from the file. On win32 holes are scanned (the
-// backend reports all data, and Wine reads a GiB of zeros in about a second), so there the same
-// cases run on a 160 MiB layout with fewer tunings (64-bit offsets are covered above).
+// near blocks are checked on bytes read back from the file. On win32 the backend asks
+// FSCTL_QUERY_ALLOCATED_RANGES, which Wine refuses, so under Wine holes are scanned (a GiB of
+// zeros takes about a second) and the same cases run on a 160 MiB layout with fewer tunings
+// (64-bit offsets are covered above; win32_backend_test.exe checks the reading of the answer).
 describe("sparse files: holes skipped, results exact", () => {
   const KiB = 1024;
   const MiB = 1024 * KiB;

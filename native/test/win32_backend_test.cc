@@ -401,6 +401,30 @@ void TestSparseBig(const std::string& dir) {
   DeleteFileW(W(path).c_str());
 }
 
+// NextDataRange's reading of FSCTL_QUERY_ALLOCATED_RANGES (Wine fails the control code, so the
+// DeviceIoControl itself is checked only on Windows: a scan of a sparse file skips its holes).
+void TestAllocatedRanges() {
+  g_section = "allocated ranges";
+  const uint64_t G4 = 1ull << 32;
+  uint64_t s = 0, e = 0;
+  DataRangeFromAllocated(0, 100, 1000, true, 40, 20, &s, &e);
+  Check(s == 40 && e == 60, "a hole, then data, then more: [40, 60)");
+  DataRangeFromAllocated(50, 100, 1000, true, 40, 20, &s, &e);
+  Check(s == 50 && e == 60, "an allocation that starts before `from` is clipped to it");
+  DataRangeFromAllocated(0, 100, 1000, true, 40, 200, &s, &e);
+  Check(s == 40 && e == 100, "an allocation past `limit` is clipped to it");
+  DataRangeFromAllocated(0, 100, 1000, false, 0, 0, &s, &e);
+  Check(s == 100 && e == 100, "no allocation: all hole");
+  DataRangeFromAllocated(0, 100, 70, false, 0, 0, &s, &e);
+  Check(s == 70 && e == 100, "no allocation but the file ends at 70: past the end counts as data (the read faults EIO)");
+  DataRangeFromAllocated(80, 100, 70, false, 0, 0, &s, &e);
+  Check(s == 80 && e == 100, "truncated below `from`: all data");
+  DataRangeFromAllocated(G4 + 5, 6 * G4, 7 * G4, true, 5 * G4, 65536, &s, &e);
+  Check(s == 5 * G4 && e == 5 * G4 + 65536, "past 4 GiB: 64-bit offsets kept");
+  DataRangeFromAllocated(10, 10, 1000, true, 0, 5, &s, &e);
+  Check(s == 10 && e == 10, "an empty query is empty");
+}
+
 void TestGuard() {
   g_section = "guard";
   InstallFaultGuard();
@@ -620,6 +644,7 @@ int main(int argc, char** argv) {
   std::printf("win32 backend test in %s\n", dir.c_str());
 
   TestBasics();
+  TestAllocatedRanges();
   TestGuard();
   TestSmallFile(dir);
   TestErrors(dir);
