@@ -168,6 +168,13 @@ export interface NativeSource {
    */
   search?: NativeScanner["search"];
   countLines?: NativeScanner["countLines"];
+  /**
+   * The data ranges (not holes) of [from, to) as [start0, end0, start1, end1, …], at most `max`
+   * of them (go on from the last end for more): SEEK_DATA/SEEK_HOLE on POSIX,
+   * FSCTL_QUERY_ALLOCATED_RANGES on Windows. Where the OS cannot say, all of it is data; past
+   * the end of file is reported as data. Optional for test doubles.
+   */
+  dataRanges?(from: number, to: number, max: number): Float64Array;
   /** Unmaps every view of this source (after their in-flight operations) and closes it. Idempotent. */
   close(): void;
   readonly closed: boolean;

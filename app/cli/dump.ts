@@ -4,7 +4,8 @@
 // chunks, one chunk ahead, and writes with backpressure, so dumping gigabytes streams.
 
 import type { Writable } from "node:stream";
-import { Document } from "../engine/document";
+import { Document, loadAddon } from "../engine/document";
+import { toHexmapError } from "../engine/errors";
 import { UsageError, parseArgs, parseCount, parseNumber } from "./args";
 import { GuardedOutput, OutputClosed, waitForDrain } from "./output";
 
@@ -28,11 +29,14 @@ for (let b = 0; b < 256; b++) {
 }
 const TWO32 = 2 ** 32;
 
-const USAGE = `Usage: hexmap dump FILE [-s|--offset N] [-l|--length N]
+const USAGE = `Usage: hexmap dump FILE [-s|--offset N] [-l|--length N] [--holes]
 
 Prints FILE as xxd does (same output as xxd -s N -l N FILE).
   -s, --offset N   start at byte N; -N starts N bytes before the end
   -l, --length N   stop after N bytes
+  --holes          instead of bytes, list the ranges that hold data (not holes of a sparse
+                   file), one "START END" a line (decimal, END exclusive), as SEEK_DATA and
+                   SEEK_HOLE report them; a file system that cannot say lists all of it
 Numbers are decimal or 0x hex.
 `;
 
@@ -127,6 +131,8 @@ export interface DumpRange {
   offset: number;
   fromEnd: boolean;
   length: number | undefined;
+  /** --holes: list the data ranges instead of the bytes. */
+  holes?: boolean;
 }
 
 export function parseDumpArgs(argv: readonly string[]): DumpRange | "help" {
@@ -134,6 +140,7 @@ export function parseDumpArgs(argv: readonly string[]): DumpRange | "help" {
     { long: "offset", short: "s", value: true },
     { long: "length", short: "l", value: true },
     { long: "help", short: "h", value: false },
+    { long: "holes", value: false },
   ]);
   if (options.has("help")) return "help";
   if (positionals.length === 0) throw new UsageError("missing FILE (usage: hexmap dump FILE [-s N] [-l N])");
@@ -142,7 +149,7 @@ export function parseDumpArgs(argv: readonly string[]): DumpRange | "help" {
   const lengthText = options.get("length");
   const offset = typeof offsetText === "string" ? parseNumber(offsetText, "--offset") : { value: 0, negative: false };
   const length = typeof lengthText === "string" ? parseCount(lengthText, "--length") : undefined;
-  return { file: positionals[0]!, offset: offset.value, fromEnd: offset.negative, length };
+  return { file: positionals[0]!, offset: offset.value, fromEnd: offset.negative, length, holes: options.has("holes") };
 }
 
 /** Writes to a stream, honouring backpressure and turning EPIPE into OutputClosed. */
@@ -187,6 +194,7 @@ export async function runDump(argv: string[], out: Writable = process.stdout): P
     out.write(USAGE);
     return 0;
   }
+  if (parsed.holes) return runDataRanges(parsed, out);
   const doc = Document.openFile(parsed.file);
   const sink = new Sink(out);
   try {
@@ -231,5 +239,41 @@ export async function runDump(argv: string[], out: Writable = process.stdout): P
   } finally {
     sink.detach();
     doc.close();
+  }
+}
+
+/** `hexmap dump FILE --holes`: the data ranges of [start, end), streamed. */
+async function runDataRanges(parsed: DumpRange, out: Writable): Promise<number> {
+  const native = loadAddon();
+  let src;
+  try {
+    src = native.openFile(parsed.file);
+  } catch (err) {
+    throw toHexmapError(err, { path: parsed.file, op: "open" });
+  }
+  const sink = new Sink(out);
+  try {
+    const size = src.size();
+    if (parsed.fromEnd && parsed.offset > size) {
+      throw new UsageError(`--offset -${parsed.offset} is before the start of ${parsed.file} (${size} bytes)`);
+    }
+    const start = parsed.fromEnd ? size - parsed.offset : Math.min(parsed.offset, size);
+    const end = parsed.length === undefined ? size : Math.min(size, start + parsed.length);
+    for (let at = start; at < end; ) {
+      const r = src.dataRanges ? src.dataRanges(at, end, 4096) : Float64Array.of(at, end);
+      if (r.length === 0) break;
+      let text = "";
+      for (let i = 0; i < r.length; i += 2) text += `${r[i]} ${r[i + 1]}\n`;
+      await sink.write(Buffer.from(text, "latin1"));
+      at = r[r.length - 1]!;
+    }
+    await sink.flush();
+    return 0;
+  } catch (err) {
+    if (err instanceof OutputClosed) return 0;
+    throw err;
+  } finally {
+    sink.detach();
+    src.close();
   }
 }

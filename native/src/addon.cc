@@ -773,6 +773,7 @@ class SourceWrap : public Napi::ObjectWrap<SourceWrap> {
                            InstanceMethod<&SourceWrap::Sync>("sync"),
                            InstanceMethod<&SourceWrap::Search>("search"),
                            InstanceMethod<&SourceWrap::CountLines>("countLines"),
+                           InstanceMethod<&SourceWrap::DataRanges>("dataRanges"),
                            InstanceMethod<&SourceWrap::Close>("close"),
                        });
   }
@@ -820,6 +821,36 @@ class SourceWrap : public Napi::ObjectWrap<SourceWrap> {
   }
   Napi::Value Closed(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), !state_ || state_->closeRequested || !state_->os);
+  }
+
+  // dataRanges(from, to, max) → Float64Array [start0, end0, start1, end1, …]: the data (not hole)
+  // ranges of [from, to), at most `max` of them (the caller goes on from the last end).
+  Napi::Value DataRanges(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    SourceState& s = Live(env);
+    uint64_t from = ToIndex(env, info[0], "from");
+    uint64_t to = ToIndex(env, info[1], "to");
+    uint64_t max = ToIndex(env, info[2], "max");
+    if (from > to) Throw(env, "ERANGE", "from is after to.");
+    if (max == 0 || max > 1000000) Throw(env, "EINVAL", "max must be 1 to 1000000.");
+    std::vector<double> out;
+    uint64_t x = from;
+    OsError err;
+    while (x < to && out.size() / 2 < max) {
+      uint64_t ds = x, de = to;
+      if (!hexmap::NextDataRange(s.os, x, to, &ds, &de, &err)) throw MakeError(env, err);
+      if (ds >= to) break;
+      if (de <= ds) de = to;  // never loop in place
+      if (!out.empty() && out.back() == static_cast<double>(ds)) out.back() = static_cast<double>(de);  // touching: one range
+      else {
+        out.push_back(static_cast<double>(ds));
+        out.push_back(static_cast<double>(de));
+      }
+      x = de;
+    }
+    Napi::Float64Array a = Napi::Float64Array::New(env, out.size());
+    for (size_t i = 0; i < out.size(); i++) a[i] = out[i];
+    return a;
   }
 
   Napi::Value Size(const Napi::CallbackInfo& info) {

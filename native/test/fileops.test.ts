@@ -140,3 +140,26 @@ describe("copyFileRange", { skip: isWin ? "Windows: Node's descriptors are not h
 test("copyFileRange on Windows rejects with ENOTSUP (the save then copies through memory)", { skip: !isWin ? "Windows only" : false }, async () => {
   await rejectsCode(native.copyFileRange!(0, 1, 0, 0, 1), "ENOTSUP");
 });
+
+test("dataRanges: the data of a sparse file (POSIX), everything where the OS cannot say (Wine), bad arguments refused", () => {
+  const f = path.join(tmp.dir, "ranges.bin");
+  const fd = fs.openSync(f, "w+");
+  fs.ftruncateSync(fd, 64 * 1024 * 1024);
+  fs.writeSync(fd, Buffer.alloc(100, 1), 0, 100, 32 * 1024 * 1024);
+  fs.closeSync(fd);
+  const src = native.openFile(f);
+  try {
+    const r = Array.from(src.dataRanges!(0, src.size(), 100));
+    assert.equal(r.length % 2, 0);
+    for (let i = 0; i < r.length; i += 2) assert.ok(r[i]! < r[i + 1]! && (i === 0 || r[i]! > r[i - 1]!), "sorted, disjoint, non-empty");
+    const covers = (x: number): boolean => r.some((v, i) => i % 2 === 0 && v <= x && x < r[i + 1]!);
+    assert.ok(covers(32 * 1024 * 1024) && covers(32 * 1024 * 1024 + 99), "the data block is inside a range");
+    if (process.platform === "linux") assert.ok(!covers(0) && !covers(60 * 1024 * 1024), "holes are not data on Linux");
+    if (isWin && r.length === 2) assert.deepEqual(r, [0, src.size()], "no allocation info: all data");
+    assert.equal(src.dataRanges!(10, 10, 1).length, 0);
+    throwsCode(() => src.dataRanges!(10, 5, 1), "ERANGE");
+    throwsCode(() => src.dataRanges!(0, 5, 0), "EINVAL");
+  } finally {
+    src.close();
+  }
+});

@@ -220,3 +220,62 @@ describe("formatting and argument helpers", () => {
     assert.throws(() => parseArgs(["-x"], specs), UsageError);
   });
 });
+
+// `hexmap dump --holes` against Python's os.lseek(SEEK_DATA/SEEK_HOLE) walk of the same file.
+describe("dump --holes: the data ranges of a sparse file, as SEEK_DATA/SEEK_HOLE report them", { skip: process.platform !== "linux" ? "SEEK_DATA oracle (python3 on Linux)" : false }, () => {
+  const dir = makeTempDir("hexmap-holes-");
+  const file = path.join(dir, "holes.bin");
+  before(() => {
+    const fd = fs.openSync(file, "w");
+    fs.ftruncateSync(fd, 6 * GiB);
+    const rng = new Rng(41);
+    for (const at of [0, 123_456, 2 * GiB + 5, FOUR_GIB + 777, 5 * GiB, 6 * GiB - 3]) {
+      const b = Buffer.alloc(1 + rng.below(9000));
+      for (let i = 0; i < b.length; i++) b[i] = 1 + rng.below(255);
+      fs.writeSync(fd, b, 0, Math.min(b.length, 6 * GiB - at), at);
+    }
+    fs.closeSync(fd);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function oracle(from: number, to: number): string {
+    const py = `import os,sys
+fd=os.open(sys.argv[1],os.O_RDONLY); p=int(sys.argv[2]); end=int(sys.argv[3]); out=[]
+while p<end:
+  try: d=os.lseek(fd,p,os.SEEK_DATA)
+  except OSError: break
+  if d>=end: break
+  h=min(os.lseek(fd,d,os.SEEK_HOLE),end); out.append("%d %d"%(d,h)); p=h
+print("\\n".join(out)+("\\n" if out else ""),end="")`;
+    const r = spawnSync("python3", ["-c", py, file, String(from), String(to)], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  }
+
+  test("the whole file, and ranges past 4 GiB cut by --offset/--length", () => {
+    for (const [args, from, to] of [
+      [[], 0, 6 * GiB],
+      [["-s", "100000"], 100_000, 6 * GiB],
+      [["-s", String(FOUR_GIB), "-l", String(GiB + 1)], FOUR_GIB, 5 * GiB + 1],
+      [["-s", "-10"], 6 * GiB - 10, 6 * GiB],
+    ] as [string[], number, number][]) {
+      const r = hexmap(["dump", file, "--holes", ...args]);
+      assert.equal(r.status, 0, r.stderr);
+      const want = oracle(from, to);
+      assert.ok(want.split("\n").length >= 2, "the fixture has data ranges");
+      assert.equal(r.stdout.toString(), want, args.join(" "));
+    }
+  });
+
+  test("a file that is not sparse is one range; an empty file none; a missing one ENOENT", () => {
+    const plain = path.join(dir, "plain.bin");
+    fs.writeFileSync(plain, Buffer.alloc(10_000, 7));
+    assert.equal(hexmap(["dump", plain, "--holes"]).stdout.toString(), "0 10000\n");
+    const empty = path.join(dir, "empty.bin");
+    fs.writeFileSync(empty, "");
+    assert.equal(hexmap(["dump", empty, "--holes"]).stdout.toString(), "");
+    const missing = hexmap(["dump", path.join(dir, "nope.bin"), "--holes"]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /ENOENT|not found|No such/i);
+  });
+});
