@@ -135,6 +135,12 @@ export interface NativeView {
   /** read() on the calling thread; throws instead of rejecting. */
   readSync(at: number, length: number): Buffer;
   /**
+   * readSync() when every page of the range is in memory now (mincore), so the copy cannot wait
+   * for the disk; undefined otherwise, and always on Windows (use read() then). At most 1 MiB
+   * (256 pages) is checked; longer ranges give undefined. Optional for test doubles.
+   */
+  readIfResident?(at: number, length: number): Buffer | undefined;
+  /**
    * Copies data (any TypedArray, DataView or ArrayBuffer) into the view at `at` (guarded), on a
    * worker; the bytes are copied before the call returns, so the caller may reuse `data`. The
    * view must be writable (else EACCES) and the range within it (else ERANGE).

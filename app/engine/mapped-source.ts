@@ -8,6 +8,9 @@ import { HexmapError, toHexmapError } from "./errors";
 import type { RawSource } from "./raw-source";
 import { ViewCache, type ViewCacheOptions, type ViewCacheStats } from "./view-cache";
 
+/** Reads up to this long are copied on the calling thread when their pages are in memory. */
+const RESIDENT_READ_MAX = 256 * 1024;
+
 export class MappedSource implements RawSource {
   readonly kind: DocumentKind;
   readonly writable: boolean;
@@ -66,7 +69,9 @@ export class MappedSource implements RawSource {
       let piece: Buffer;
       try {
         const n = Math.min(end, lease.offset + lease.length) - pos;
-        piece = await lease.view.read(pos - lease.offset, n);
+        // Pages already in memory are copied here: a worker round trip would cost more than the
+        // copy (random 4 KiB reads, warm). Pages that may need the disk go to a worker.
+        piece = (n <= RESIDENT_READ_MAX ? lease.view.readIfResident?.(pos - lease.offset, n) : undefined) ?? (await lease.view.read(pos - lease.offset, n));
       } catch (err) {
         throw this.readError(err, pos);
       } finally {

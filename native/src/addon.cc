@@ -629,6 +629,7 @@ class ViewWrap : public Napi::ObjectWrap<ViewWrap> {
                            InstanceAccessor<&ViewWrap::Closed>("closed"),
                            InstanceMethod<&ViewWrap::Read>("read"),
                            InstanceMethod<&ViewWrap::ReadSync>("readSync"),
+                           InstanceMethod<&ViewWrap::ReadIfResident>("readIfResident"),
                            InstanceMethod<&ViewWrap::Write>("write"),
                            InstanceMethod<&ViewWrap::WriteSync>("writeSync"),
                            InstanceMethod<&ViewWrap::Flush>("flush"),
@@ -694,6 +695,24 @@ class ViewWrap : public Napi::ObjectWrap<ViewWrap> {
       auto* w = new ReadWorker(env, d, state_, static_cast<size_t>(at), static_cast<size_t>(length));
       w->Queue();
     });
+  }
+
+  // readSync when every page of the range is in memory (no wait for the disk), else undefined.
+  Napi::Value ReadIfResident(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ViewState& v = Live(env);
+    uint64_t at = ToIndex(env, info[0], "at");
+    uint64_t length = ToIndex(env, info[1], "length");
+    CheckRange(env, v, at, length);
+    if (length == 0 || !hexmap::ViewResident(&v.view, static_cast<size_t>(at), static_cast<size_t>(length))) {
+      return env.Undefined();
+    }
+    Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(length));
+    OsError err;
+    if (!hexmap::GuardedCopy(buf.Data(), v.view.base + at, static_cast<size_t>(length), &err)) {
+      throw MakeError(env, err);
+    }
+    return buf;
   }
 
   Napi::Value ReadSync(const Napi::CallbackInfo& info) {

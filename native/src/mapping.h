@@ -77,6 +77,11 @@ void UnmapView(View* view);
 enum class AccessHint { Random, Sequential };
 void AdviseView(View* view, AccessHint hint);
 
+// True when every page of [at, at+length) of the view is in memory now (POSIX mincore: the page
+// cache for a file mapping), so that a copy of it cannot wait for the disk. False when some page
+// is not, or the OS cannot say (Win32: always false; reads take a worker there).
+bool ViewResident(View* view, size_t at, size_t length);
+
 // Writes dirty pages of [at, at+length) of the view to the file: FlushViewOfFile / msync(MS_SYNC).
 bool FlushView(View* view, size_t at, size_t length, OsError* err);
 // Flushes the file's buffers to the device: FlushFileBuffers / fsync. No-op for sections.

@@ -315,6 +315,25 @@ void AdviseView(View* view, AccessHint hint) {
   (void)::madvise(view->base, view->length, hint == AccessHint::Sequential ? MADV_SEQUENTIAL : MADV_RANDOM);
 }
 
+bool ViewResident(View* view, size_t at, size_t length) {
+  if (!view->base || length == 0 || at > view->length || length > view->length - at) return false;
+  const uintptr_t page = static_cast<uintptr_t>(PageSize());
+  const uintptr_t start = (reinterpret_cast<uintptr_t>(view->base) + at) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(view->base) + at + length;
+  const size_t pages = static_cast<size_t>((end - start + page - 1) / page);
+  if (pages > 256) return false;  // large reads go to a worker anyway
+#if defined(__APPLE__)
+  char vec[256];
+#else
+  unsigned char vec[256];
+#endif
+  if (::mincore(reinterpret_cast<void*>(start), end - start, vec) != 0) return false;
+  for (size_t i = 0; i < pages; i++) {
+    if (!(vec[i] & 1)) return false;
+  }
+  return true;
+}
+
 void UnmapView(View* view) {
   if (view->base && view->length) (void)::munmap(view->base, view->length);
   view->base = nullptr;

@@ -601,6 +601,12 @@ void UnmapView(View* view) {
   view->length = 0;
 }
 
+bool ViewResident(View* /*view*/, size_t /*at*/, size_t /*length*/) {
+  // QueryWorkingSetEx knows this process's working set, not the file cache: a page of the cache
+  // not yet mapped here would look absent, one paged out would need the disk. Not worth a guess.
+  return false;
+}
+
 bool FlushView(View* view, size_t at, size_t length, OsError* err) {
   if (!view->base || length == 0) return true;
   if (at > view->length) return FailPlain(err, "ERANGE", "The flush range lies outside the view.");

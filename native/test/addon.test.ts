@@ -464,3 +464,53 @@ describe("lifetimes", () => {
     assert.deepEqual(native.stats(), { sources: 0, views: 0, mappedBytes: 0 });
   });
 });
+
+test("readIfResident: the bytes of pages in memory, as readSync gives them; undefined where it cannot tell (Windows); ranges checked", () => {
+  const t = tempDir("hexmap-resident-");
+  try {
+    const f = path.join(t.dir, "warm.bin");
+    const bytes = seededBytes(5, 2 * 1024 * 1024 + 77);
+    fs.writeFileSync(f, bytes); // just written: in the page cache
+    const src = native.openFile(f);
+    try {
+      const view = src.map(0, bytes.length);
+      view.readSync(0, bytes.length); // touched, surely resident
+      const got = view.readIfResident!(65536 - 5, 4096 + 10);
+      if (isWin) assert.equal(got, undefined);
+      else {
+        assert.ok(got, "resident pages are read here");
+        assertSameBytes(got!, bytes.subarray(65536 - 5, 65536 + 4096 + 5), "same bytes as the file");
+      }
+      assert.equal(view.readIfResident!(0, 0), undefined, "nothing to read");
+      assert.equal(view.readIfResident!(0, 2 * 1024 * 1024), undefined, "more than 256 pages: left to a worker");
+      throwsCode(() => view.readIfResident!(bytes.length - 1, 2), "ERANGE");
+      view.unmap();
+      throwsCode(() => view.readIfResident!(0, 1), "ECLOSED");
+    } finally {
+      src.close();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("readIfResident: pages never read (a sparse file's untouched hole) are left to a worker", { skip: isWin ? "always undefined on Windows (checked above)" : false }, () => {
+  const t = tempDir("hexmap-resident-");
+  try {
+    const f = path.join(t.dir, "cold.bin");
+    const fd = fs.openSync(f, "w");
+    fs.ftruncateSync(fd, 1024 * 1024 * 1024);
+    fs.closeSync(fd);
+    const src = native.openFile(f);
+    try {
+      const view = src.map(512 * 1024 * 1024, 64 * 1024 * 1024);
+      assert.equal(view.readIfResident!(12345, 4096), undefined);
+      view.readSync(12345, 4096); // now it is in memory
+      assertSameBytes(view.readIfResident!(12345, 4096)!, Buffer.alloc(4096), "zeros, read here");
+    } finally {
+      src.close();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
