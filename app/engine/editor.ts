@@ -310,6 +310,9 @@ export class Editor {
   private editGen = 0;
   /** Bumps when the file under the pieces changes (save, reload): snapshots of older epochs refuse to read. */
   private fileEpoch = 0;
+  /** Bumps when what the document holds changes (edit, undo, redo, discard); a save keeps it (same bytes, now on disk). */
+  private contentGen = 0;
+  private lastStrategy: SaveResult["strategy"] = "none";
   private readonly slabs = new SlabAllocator();
   private readonly originals = new OriginalLog();
   private identity: FileIdentity;
@@ -368,6 +371,11 @@ export class Editor {
     return this.doc.generation + this.editGen;
   }
 
+  /** Bumps when the bytes the document holds change (edit, undo, redo, discard), not on a save: the line index keeps its samples across a save. */
+  get contentGeneration(): number {
+    return this.contentGen;
+  }
+
   get dirty(): boolean {
     return this.saveDepth !== this.undoStack.length;
   }
@@ -401,6 +409,11 @@ export class Editor {
   }
 
   /** "save" or "save-as" while one runs, else null. */
+  /** How the last save reached the disk ("in-place": file ranges were moved inside the file itself); "none" before any. */
+  get lastSaveStrategy(): SaveResult["strategy"] {
+    return this.lastStrategy;
+  }
+
   get busyWith(): "save" | "save-as" | null {
     return this.busy;
   }
@@ -588,6 +601,7 @@ export class Editor {
     this.originals.clear();
     this.identity = this.statNow();
     this.editGen++;
+    this.contentGen++;
   }
 
   /**
@@ -699,6 +713,7 @@ export class Editor {
         result = { strategy: res.strategy, records: segments.length, bytes: res.writtenBytes + res.copiedBytes, journalBytes: 0, durationMs: 0, timings: res.timings, generation: 0, size: res.size };
       }
       // The file now holds the document: reopen it (a rewrite made a new file) and start over from one file piece.
+      this.lastStrategy = result.strategy;
       this.reopen();
       this.markSavedState(PieceTable.ofFile(this.doc.size), rebased?.undo ?? new StepLog(), rebased?.redo ?? new StepLog());
       if (!rebased) {
@@ -826,6 +841,7 @@ export class Editor {
     to.push(step);
     this.coalescible = false;
     this.editGen++;
+    this.contentGen++;
     return this.changed(step.offset, putLength, before);
   }
 
@@ -849,6 +865,7 @@ export class Editor {
     if (this.redoStack.length > 0) this.redoStack = new StepLog();
     this.coalescible = group !== undefined;
     this.editGen++;
+    this.contentGen++;
     return this.changed(offset, insertedLength, size);
   }
 

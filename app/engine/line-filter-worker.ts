@@ -1,5 +1,6 @@
 // The filter's worker thread (started by line-filter.ts, never imported): reads the file with
-// plain positional reads, splits it into lines exactly as the LineIndex numbers them (line n
+// plain positional reads — or, for an edited document, asks the main thread for each chunk of the
+// snapshot through a shared buffer and waits for it (Atomics.wait: reads stay synchronous here) — splits it into lines exactly as the LineIndex numbers them (line n
 // starts after the (n-1)-th newline; UTF-16 newlines are 2-byte units at even offsets), and tests
 // each line — its first `capBytes` bytes, decoded, without the CR of a CRLF — against the regex.
 //
@@ -9,7 +10,7 @@
 // (`upTo`, `nextOffset`): a new worker resumes exactly after the last batch sent.
 
 import * as fs from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 
 export interface FilterWorkerData {
   path: string;
@@ -27,12 +28,26 @@ export interface FilterWorkerData {
   skip: number[];
   /** [lineUnderTest, lineOffset, testStartedAtMs, bytesDone] */
   shared: SharedArrayBuffer;
+  /** An edited document: read through the main thread (see READ_* below) instead of the file. */
+  channel?: SharedArrayBuffer;
 }
+
+/**
+ * The read channel: Int32 [state, gotLength, wantLength, 0], Float64 [offset] at byte 16, the bytes
+ * from byte 24. The worker writes offset and wantLength, sets state READ_ASKED and posts "read";
+ * the main thread fills the bytes, gotLength, and sets state READ_DONE (or READ_FAILED).
+ */
+export const READ_IDLE = 0;
+export const READ_ASKED = 1;
+export const READ_DONE = 2;
+export const READ_FAILED = 3;
+export const READ_HEADER = 24;
 
 export type FilterWorkerMessage =
   | { type: "batch"; lines: number[]; upTo: number; nextOffset: number; cappedLines: number }
   | { type: "done"; lastLine: number; nextOffset: number; cappedLines: number; reachedEnd: boolean }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  | { type: "read" };
 
 const CHUNK = 1024 * 1024;
 const BATCH_MS = 50;
@@ -44,8 +59,26 @@ function run(d: FilterWorkerData): void {
   const re = new RegExp(d.regex, d.flags);
   const unit = d.encoding === "utf-16le" || d.encoding === "utf-16be" ? 2 : 1;
   const skip = new Set(d.skip);
-  const fd = fs.openSync(d.path, "r");
+  const channel = d.channel;
+  const fd = channel ? -1 : fs.openSync(d.path, "r");
   const chunk = Buffer.allocUnsafe(CHUNK);
+  const ctrl = channel ? new Int32Array(channel, 0, 4) : null;
+  const at = channel ? new Float64Array(channel, 8 * 2, 1) : null;
+  const bytes = channel ? new Uint8Array(channel, READ_HEADER) : null;
+  /** Reads up to `want` bytes at `pos` into chunk; the count read. */
+  const readAt = (want: number, pos: number): number => {
+    if (!ctrl || !at || !bytes) return fs.readSync(fd, chunk, 0, want, pos);
+    at[0] = pos;
+    ctrl[2] = Math.min(want, bytes.length);
+    Atomics.store(ctrl, 0, READ_ASKED);
+    port.postMessage({ type: "read" } satisfies FilterWorkerMessage);
+    while (Atomics.load(ctrl, 0) === READ_ASKED) Atomics.wait(ctrl, 0, READ_ASKED, 1000);
+    if (Atomics.load(ctrl, 0) !== READ_DONE) throw new Error("the edited document could not be read");
+    const got = ctrl[1]!;
+    chunk.set(bytes.subarray(0, got), 0);
+    Atomics.store(ctrl, 0, READ_IDLE);
+    return got;
+  };
   // The beginning of the current line (up to capBytes + 2 bytes: room for a CR).
   const keep = d.capBytes + 2 * unit;
   const lineBuf = Buffer.allocUnsafe(keep);
@@ -138,7 +171,7 @@ function run(d: FilterWorkerData): void {
   try {
     outer: while (pos < d.end) {
       const want = Math.min(CHUNK, d.end - pos);
-      const got = fs.readSync(fd, chunk, 0, want, pos);
+      const got = readAt(want, pos);
       if (got <= 0) break; // truncated under us: stop at what exists
       const buf = chunk.subarray(0, got - (unit === 2 ? got % 2 : 0));
       if (buf.length === 0) break;
@@ -174,12 +207,15 @@ function run(d: FilterWorkerData): void {
       reachedEnd: !stopped,
     } satisfies FilterWorkerMessage);
   } finally {
-    fs.closeSync(fd);
+    if (fd >= 0) fs.closeSync(fd);
   }
 }
 
-try {
-  run(workerData as FilterWorkerData);
-} catch (err) {
-  parentPort?.postMessage({ type: "error", message: err instanceof Error ? err.message : String(err) } satisfies FilterWorkerMessage);
+// line-filter.ts imports this module's constants: run only as the worker.
+if (!isMainThread && parentPort) {
+  try {
+    run(workerData as FilterWorkerData);
+  } catch (err) {
+    parentPort.postMessage({ type: "error", message: err instanceof Error ? err.message : String(err) } satisfies FilterWorkerMessage);
+  }
 }

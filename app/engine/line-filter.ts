@@ -4,12 +4,13 @@
 // line's test for longer than `lineTimeoutMs`, it is terminated and a fresh worker carries on
 // after that line (the line is reported as skipped). Cancel terminates the worker at once.
 // Each line is matched on its first `capBytes` bytes (64 KiB): a 4 GiB line costs a scan, not
-// a 4 GiB string.
+// a 4 GiB string. An edited document (`source`: a snapshot) is read by this thread, a chunk at a
+// time as the worker asks for it (a shared buffer and Atomics), so the worker sees unsaved edits.
 
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { HexmapError } from "./errors";
-import type { FilterWorkerData, FilterWorkerMessage } from "./line-filter-worker";
+import { HexmapError, toHexmapError } from "./errors";
+import { READ_DONE, READ_HEADER, type FilterWorkerData, type FilterWorkerMessage } from "./line-filter-worker";
 import type { TextEncoding } from "./line-index";
 
 export const DEFAULT_CAP_BYTES = 64 * 1024;
@@ -30,8 +31,13 @@ export function compileFilterRegex(source: string, flags = ""): RegExp {
   }
 }
 
+/** Bytes the worker asks for at once (its chunk). */
+const READ_CHUNK = 1024 * 1024;
+
 export interface FilterOptions {
   path: string;
+  /** Read this (an edited document's snapshot) instead of the file at `path`. */
+  source?: { read(offset: number, length: number): Promise<Uint8Array> };
   /** Byte offset where line `fromLine` starts; lines are scanned up to `end` (exclusive). */
   start: number;
   end: number;
@@ -137,11 +143,31 @@ export function runFilter(o: FilterOptions): Promise<FilterOutcome> {
         skip: skipList.slice(),
         shared: sab,
       };
+      const channel = o.source ? new SharedArrayBuffer(READ_HEADER + READ_CHUNK) : null;
+      if (channel) data.channel = channel;
       const w = new Worker(workerPath(), { workerData: data });
       worker = w;
       const base = resumeOffset;
       w.on("message", (m: FilterWorkerMessage) => {
         if (worker !== w || settled) return;
+        if (m.type === "read") {
+          if (!channel || !o.source) return;
+          const ctrl = new Int32Array(channel, 0, 4);
+          const offset = new Float64Array(channel, 16, 1)[0]!;
+          const want = ctrl[2]!;
+          o.source.read(offset, want).then(
+            (buf) => {
+              if (worker !== w || settled) return;
+              const n = Math.min(buf.length, want);
+              new Uint8Array(channel, READ_HEADER).set(buf.subarray(0, n), 0);
+              ctrl[1] = n;
+              Atomics.store(ctrl, 0, READ_DONE);
+              Atomics.notify(ctrl, 0);
+            },
+            (err: unknown) => fail(toHexmapError(err, { path: o.path, op: "filter the lines of" })),
+          );
+          return;
+        }
         if (m.type === "error") {
           fail(new HexmapError("EIO", `The filter could not read ${o.path}: ${m.message}`));
           return;

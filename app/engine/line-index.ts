@@ -20,11 +20,41 @@
 // or chosen) search the 2-byte unit U+000A at even offsets, so a 0x0A byte inside another
 // character never counts. Line 1 starts at offset 0 (a BOM is part of line 1's bytes; the
 // decoder in lines.ts drops it from the text).
+//
+// Edited documents: rebase(view, keepBefore) makes the index read a frozen snapshot of the edited
+// document (Editor.snapshot(): pieces of the saved file and added bytes) instead of the file.
+// Offsets, samples and counts are then in document (edited) coordinates. A range is split into
+// segments: the long file pieces are counted natively in the file's own coordinates (the shift
+// between document and file offset is the piece's), everything else — added bytes, fills, short
+// file pieces and the UTF-16 unit that straddles a piece boundary — in JS over reads through the
+// snapshot. Segment edges sit on even document offsets for UTF-16 (the addon counts units at
+// from, from+2, …, so a file piece at an odd shift is still counted natively), and the sample
+// phase (every K-th newline) carries across segments. Samples before `keepBefore` (bytes that did
+// not change) stay; the next build() indexes only from the last of them.
 
 import type { NativeAddon, NativeJob, NativeScanner, NativeSource } from "../../native/index";
 import type { Document } from "./document";
 import { HexmapError, toHexmapError } from "./errors";
+import { pieceLength, type Slice } from "./piece-table";
 import { openDocumentScanner } from "./search";
+
+/**
+ * What an index reads instead of its document's file: a frozen version of an edited document
+ * (an Editor Snapshot). Its file pieces are bytes of the file the index's document opened.
+ */
+export interface LineSource {
+  readonly size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Pieces in [start, end), clipped, with their document offsets. */
+  slices(start: number, end: number): Slice[];
+}
+
+/** What lines are read from: the index itself (through its source), or a Document. */
+export interface LineReader {
+  readonly size: number;
+  readonly name: string;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
 
 export type TextEncoding = "utf-8" | "utf-16le" | "utf-16be" | "latin1";
 export const TEXT_ENCODINGS: readonly TextEncoding[] = ["utf-8", "utf-16le", "utf-16be", "latin1"];
@@ -33,6 +63,15 @@ export const DEFAULT_SAMPLE_EVERY = 1024;
 /** Bytes a lookup scans in JS (a few reads) before it hands the rest to native scans. */
 const DEFAULT_JS_SCAN_LIMIT = 1024 * 1024;
 const JS_CHUNK = 256 * 1024;
+/** File pieces of an edited document at least this long are counted natively; shorter ones in JS. */
+export const NATIVE_MIN_PIECE = 256 * 1024;
+/** A build over an edited document plans its segments this many bytes at a time. */
+const BUILD_WINDOW = 256 * 1024 * 1024;
+/** A JS segment of a build is read in parts of this size (progress and cancel between them). */
+const JS_BUILD_CHUNK = 1024 * 1024;
+
+/** A run of the document to count: natively in the file (file offset = document offset - shift), or in JS through the source. */
+type Segment = { native: true; from: number; to: number; shift: number } | { native: false; from: number; to: number };
 
 export function isTextEncoding(value: unknown): value is TextEncoding {
   return typeof value === "string" && (TEXT_ENCODINGS as readonly string[]).includes(value);
@@ -120,8 +159,10 @@ export interface LineIndexOptions {
   threads?: number;
   windowSize?: number;
   chunkSize?: number;
-  /** Bytes a lookup scans in JS before switching to native scans. Default 1 MiB. */
+  /** Bytes a lookup scans in JS before switching to native scans. Default 1 MiB (tests go lower). */
   jsScanLimit?: number;
+  /** Edited documents: file pieces at least this long are counted natively. Default NATIVE_MIN_PIECE (tests go lower). */
+  nativeMinPiece?: number;
 }
 
 export interface IndexProgress {
@@ -155,6 +196,10 @@ class Samples {
   }
   at(i: number): number {
     return this.data[i]!;
+  }
+  /** Keeps the first n samples. */
+  truncate(n: number): void {
+    if (n < this.length) this.length = Math.max(0, n);
   }
   /** Number of samples <= value. */
   countAtMost(value: number): number {
@@ -191,9 +236,12 @@ export class LineIndex {
   private readonly native: NativeAddon | undefined;
   private readonly tuning: { threads?: number; windowSize?: number; chunkSize?: number };
   private readonly jsLimit: number;
+  private readonly nativeMin: number;
   private scanner: (NativeSource & NativeScanner) | undefined;
 
   private readonly samples = new Samples();
+  /** The edited document this index reads (null: the document's file itself). */
+  private view: LineSource | null = null;
   /** Committed state: exact newline count of [0, indexed). Invariant: samples.length == floor(newlines / K). */
   private indexed = 0;
   private newlines = 0;
@@ -225,7 +273,8 @@ export class LineIndex {
       ...(options.windowSize !== undefined ? { windowSize: options.windowSize } : {}),
       ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
     };
-    this.jsLimit = Math.max(JS_CHUNK, options.jsScanLimit ?? DEFAULT_JS_SCAN_LIMIT);
+    this.jsLimit = Math.max(16, options.jsScanLimit ?? DEFAULT_JS_SCAN_LIMIT);
+    this.nativeMin = Math.max(2, options.nativeMinPiece ?? NATIVE_MIN_PIECE);
     if (encoding !== "auto") this.enc = encoding;
     this.scanner = this.openScanner(doc);
   }
@@ -266,7 +315,27 @@ export class LineIndex {
 
   /** The whole document (as of its last size check) is indexed. */
   get complete(): boolean {
-    return !this.running && this.indexed >= this.alignDown(this.doc.size);
+    const size = this.size;
+    return !this.running && this.indexed >= this.alignDown(size) && (this.tailAt === size || size === 0);
+  }
+
+  /** Size of what the index reads: the edited document (rebase) or the document's file. */
+  get size(): number {
+    return this.view ? this.view.size : this.doc.size;
+  }
+
+  get name(): string {
+    return this.doc.name;
+  }
+
+  /** The edited document the index reads, or null when it reads its document's file. */
+  get source(): LineSource | null {
+    return this.view;
+  }
+
+  /** Bytes of what the index reads (the edited document, or the file). */
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.readAt(offset, length);
   }
 
   /** Newline characters (wc -l). Exact when complete; while building, a lower bound. */
@@ -283,6 +352,9 @@ export class LineIndex {
 
   /** Set by the last completed build: bytes follow the last newline. */
   private tailUnterminated = false;
+  /** The size tailUnterminated was checked at (-1: not checked for this content). */
+  private tailAt = -1;
+  private lastEmit = 0;
 
   /** Samples kept and the memory they use (the index's whole per-line cost). */
   get sampleCount(): number {
@@ -295,7 +367,7 @@ export class LineIndex {
   progress(): IndexProgress {
     return {
       indexedBytes: Math.max(this.indexed, this.frontier),
-      size: this.doc.size,
+      size: this.size,
       newlines: this.newlineCount,
       lines: this.lineCount,
       complete: this.complete,
@@ -334,6 +406,7 @@ export class LineIndex {
    */
   async extend(): Promise<IndexProgress> {
     this.assertOpen();
+    if (this.view) return this.build(); // a snapshot does not grow
     const { size } = this.doc.checkSize();
     if (size < this.indexed) {
       throw new HexmapError("ECHANGED", `${this.doc.name} shrank from ${this.indexed} to ${size} bytes; the line index must be rebuilt`);
@@ -364,14 +437,47 @@ export class LineIndex {
     this.newlines = 0;
     this.frontier = 0;
     this.tailUnterminated = false;
+    this.tailAt = -1;
     this.wasCanceled = false;
+    this.view = null;
     if (this.requestedEncoding === "auto") this.enc = undefined;
-    if (doc && doc !== this.doc) {
-      const old = this.scanner;
-      this.doc = doc;
-      this.scanner = this.openScanner(doc);
-      old?.close();
+    if (doc && doc !== this.doc) this.switchDocument(doc);
+  }
+
+  /**
+   * The document changed: from now on the index reads `view` (a frozen snapshot of the edited
+   * document whose file pieces are bytes of the index's document's file — or of `doc` when given),
+   * or the file itself when `view` is null. Bytes [0, keepBefore) are the same as in what it read
+   * before: samples there stay, everything after the last of them is indexed again by the next
+   * build(). keepBefore = Infinity: the content did not change at all (a save: the same bytes, now
+   * in the file), the whole index stays. A running build stops (its promise resolves). The
+   * encoding stays as it was settled.
+   */
+  rebase(view: LineSource | null, keepBefore: number, doc?: Document): void {
+    this.assertOpen();
+    if (!(keepBefore >= 0)) throw new HexmapError("EINVAL", `keepBefore must be a non-negative number, got ${String(keepBefore)}`);
+    this.epoch++;
+    this.job?.cancel();
+    this.job = undefined;
+    this.running = undefined;
+    this.cancelRequested = false;
+    this.wasCanceled = false;
+    if (doc && doc !== this.doc) this.switchDocument(doc);
+    this.view = view;
+    if (keepBefore === Infinity) {
+      this.frontier = this.indexed;
+      return;
     }
+    this.tailAt = -1;
+    const keep = Math.min(keepBefore, this.size);
+    if (this.indexed > keep) {
+      // Samples of newlines that end by `keep` stay; counting resumes right after the last one.
+      const j = this.samples.countAtMost(keep - this.unit);
+      this.samples.truncate(j);
+      this.newlines = j * this.sampleEvery;
+      this.indexed = j === 0 ? 0 : this.samples.at(j - 1) + this.unit;
+    }
+    this.frontier = this.indexed;
   }
 
   /** Cancels a build and closes the scan handle (not the document). */
@@ -396,7 +502,7 @@ export class LineIndex {
     this.assertOpen();
     if (!Number.isSafeInteger(n) || n < 1) throw new HexmapError("EINVAL", `A line number must be a positive integer, got ${String(n)}`);
     await this.ensureEncoding();
-    const size = this.doc.size;
+    const size = this.size;
     if (n === 1) return size > 0 ? 0 : null;
     if (this.complete && n > this.lineCount) return null;
     const k = this.sampleEvery;
@@ -417,7 +523,7 @@ export class LineIndex {
   async advance(offset: number, lines: number): Promise<number> {
     this.assertOpen();
     await this.ensureEncoding();
-    const size = this.doc.size;
+    const size = this.size;
     if (lines <= 0) return offset;
     const r = await this.skipNewlines(this.alignUp(offset), lines, this.alignDown(size));
     return r.offset < 0 ? size : Math.min(size, r.offset + this.unit);
@@ -426,7 +532,7 @@ export class LineIndex {
   /** Line number (1-based) of the byte at `offset` (offset == size: the last line). */
   async lineAtOffset(offset: number): Promise<number> {
     this.assertOpen();
-    const size = this.doc.size;
+    const size = this.size;
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) {
       throw new HexmapError("ERANGE", `Offset ${String(offset)} is outside ${this.doc.name} (size ${size})`);
     }
@@ -442,11 +548,11 @@ export class LineIndex {
   }
 
   /** Offset of the first newline at or after `from` (aligned for UTF-16) before `to` (default: the size), or -1. */
-  async findNewline(from: number, to = this.doc.size): Promise<number> {
+  async findNewline(from: number, to = this.size): Promise<number> {
     this.assertOpen();
     await this.ensureEncoding();
     const start = this.alignUp(from);
-    const end = this.alignDown(Math.min(to, this.doc.size));
+    const end = this.alignDown(Math.min(to, this.size));
     if (start >= end) return -1;
     // A complete index without any newline answers at once (a 4 GiB file of zeros).
     if (this.complete && this.newlineCount === 0) return -1;
@@ -458,9 +564,10 @@ export class LineIndex {
   async countAll(options: CountNewlinesOptions = {}): Promise<{ newlines: number; encoding: TextEncoding; canceled: boolean }> {
     this.assertOpen();
     await this.ensureEncoding();
-    const end = this.alignDown(this.doc.size);
+    const end = this.alignDown(this.size);
     if (end === 0) return { newlines: 0, encoding: this.encoding, canceled: false };
     if (options.signal?.aborted) return { newlines: 0, encoding: this.encoding, canceled: true };
+    if (this.view) return this.countAllSegments(end, options);
     const tuning = {
       ...this.countOptions(),
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
@@ -495,6 +602,85 @@ export class LineIndex {
     return openDocumentScanner(doc, this.native, { open: "open for indexing", scan: "index" });
   }
 
+  private switchDocument(doc: Document): void {
+    const next = this.openScanner(doc);
+    const old = this.scanner;
+    this.doc = doc;
+    this.scanner = next;
+    old?.close();
+  }
+
+  /** Bytes through the snapshot (edited document) or the file. */
+  private readAt(offset: number, length: number): Promise<Uint8Array> {
+    return this.view ? this.view.read(offset, length) : this.doc.read(offset, length);
+  }
+
+  /**
+   * [from, to) (aligned) as segments in order: the file itself is one native segment; an edited
+   * document's long file pieces are native segments (their units wholly inside the piece), the
+   * rest — added bytes, short pieces, a unit straddling two pieces — JS segments between them.
+   */
+  private segments(from: number, to: number): Segment[] {
+    if (from >= to) return [];
+    const view = this.view;
+    if (!view) return [{ native: true, from, to, shift: 0 }];
+    const out: Segment[] = [];
+    let js = from;
+    for (const s of view.slices(from, to)) {
+      if (s.piece.kind !== "file") continue;
+      const a = this.alignUp(Math.max(from, s.offset));
+      const b = this.alignDown(Math.min(to, s.offset + pieceLength(s.piece)));
+      if (b - a < this.nativeMin) continue;
+      if (a > js) out.push({ native: false, from: js, to: a });
+      out.push({ native: true, from: a, to: b, shift: s.offset - s.piece.start });
+      js = b;
+    }
+    if (to > js) out.push({ native: false, from: js, to });
+    return out;
+  }
+
+  private async countAllSegments(end: number, options: CountNewlinesOptions): Promise<{ newlines: number; encoding: TextEncoding; canceled: boolean }> {
+    const tuning = {
+      ...this.countOptions(),
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.windowSize !== undefined ? { windowSize: options.windowSize } : {}),
+      ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+    };
+    let newlines = 0;
+    let done = 0;
+    for (const seg of this.segments(0, end)) {
+      if (options.signal?.aborted) return { newlines, encoding: this.encoding, canceled: true };
+      if (seg.native) {
+        const base = done;
+        let job: NativeJob<{ newlines: number; canceled: boolean }>;
+        try {
+          job = this.scan.countLines({
+            from: seg.from - seg.shift,
+            to: seg.to - seg.shift,
+            ...tuning,
+            ...(options.onProgress ? { onProgress: (scanned: number) => options.onProgress!(base + scanned, end) } : {}),
+          });
+        } catch (err) {
+          throw toHexmapError(err, { path: this.doc.name, op: "count the lines of" });
+        }
+        const abort = () => job.cancel();
+        options.signal?.addEventListener("abort", abort, { once: true });
+        try {
+          const r = await job.promise;
+          newlines += r.newlines;
+          if (r.canceled) return { newlines, encoding: this.encoding, canceled: true };
+        } catch (err) {
+          throw toHexmapError(err, { path: this.doc.name, op: "count the lines of" });
+        } finally {
+          options.signal?.removeEventListener("abort", abort);
+        }
+      } else newlines += (await this.scanJs(seg.from, seg.to, Infinity)).seen;
+      done += seg.to - seg.from;
+      options.onProgress?.(done, end);
+    }
+    return { newlines, encoding: this.encoding, canceled: false };
+  }
+
   private get scan(): NativeSource & NativeScanner {
     if (!this.scanner) throw new HexmapError("EBADDOC", "The line index is closed");
     return this.scanner;
@@ -509,12 +695,13 @@ export class LineIndex {
 
   private async ensureEncoding(): Promise<void> {
     if (this.enc !== undefined) return;
-    const head = await this.doc.read(0, Math.min(4, this.doc.size));
+    const head = await this.readAt(0, Math.min(4, this.size));
     const bom = detectBom(head);
     this.enc = bom && bom.encoding !== "utf-8" ? bom.encoding : "utf-8";
   }
 
   private emit(): void {
+    this.lastEmit = Date.now();
     if (this.listeners.size === 0) return;
     const p = this.progress();
     for (const l of this.listeners) l(p);
@@ -539,69 +726,31 @@ export class LineIndex {
   private async run(epoch: number): Promise<IndexProgress> {
     try {
       await this.ensureEncoding();
-      const k = this.sampleEvery;
       // Loop: the document may have grown (extend()) while a pass ran.
       for (;;) {
         if (this.epoch !== epoch) return this.progress();
-        const end = this.alignDown(this.doc.size);
+        const end = this.alignDown(this.size);
         if (this.indexed >= end) break;
         this.wasCanceled = false;
-        this.frontier = this.indexed;
-        let from = this.indexed;
-        const r = this.newlines % k;
-        if (r !== 0) {
-          // Resuming mid-block: find the next sample's newline first so that the native pass
-          // starts on a multiple of K and its samples are global ones.
-          const s = await this.skipNewlines(from, k - r, end, true);
-          if (this.epoch !== epoch) return this.progress();
-          if (s.offset < 0) {
-            if (this.cancelRequested) {
-              this.wasCanceled = true;
-              break;
-            }
-            this.newlines += s.seen;
-            this.indexed = end;
-            continue;
-          }
-          this.samples.push(s.offset);
-          this.newlines += k - r;
-          from = s.offset + this.unit;
-          this.indexed = from;
-          if (from >= end) continue;
-        }
         if (this.cancelRequested) {
           this.wasCanceled = true;
           break;
         }
-        const start = from;
-        const job = this.scan.countLines({
-          from: start,
-          to: end,
-          sampleEvery: k,
-          ...this.countOptions(),
-          onSamples: (offsets) => {
-            if (this.epoch !== epoch) return;
-            for (let i = 0; i < offsets.length; i++) this.samples.push(offsets[i]!);
-          },
-          onProgress: (scanned) => {
-            if (this.epoch !== epoch) return;
-            this.frontier = start + scanned;
-            this.emit();
-          },
-        });
-        const res = await this.runJob(job);
-        if (this.epoch !== epoch) return this.progress();
-        this.newlines += res.newlines;
-        if (res.samples) for (let i = 0; i < res.samples.length; i++) this.samples.push(res.samples[i]!);
-        this.indexed = res.canceled ? this.alignDown(start + res.scanned) : end;
-        this.frontier = this.indexed;
-        if (res.canceled) {
-          this.wasCanceled = true;
-          break;
+        // An edited document is planned a window at a time (its pieces may be many).
+        const until = this.view ? this.alignDown(Math.min(end, this.indexed + BUILD_WINDOW)) : end;
+        for (const seg of this.segments(this.indexed, until)) {
+          const more = seg.native ? await this.indexNative(seg, epoch) : await this.indexJs(seg, epoch);
+          if (this.epoch !== epoch) return this.progress();
+          if (!more) {
+            this.wasCanceled = true;
+            break;
+          }
         }
+        if (this.wasCanceled) break;
       }
       if (this.epoch !== epoch) return this.progress();
       if (!this.wasCanceled) await this.checkTail(epoch);
+      if (this.epoch !== epoch) return this.progress();
       this.running = undefined; // so that progress() below reports complete
       this.emit();
       return this.progress();
@@ -611,19 +760,95 @@ export class LineIndex {
     }
   }
 
+  /** Indexes a native segment starting at `indexed`. False when canceled. */
+  private async indexNative(seg: Extract<Segment, { native: true }>, epoch: number): Promise<boolean> {
+    const k = this.sampleEvery;
+    this.frontier = this.indexed;
+    let from = seg.from;
+    const r = this.newlines % k;
+    if (r !== 0) {
+      // Mid-block: find the next sample's newline first so that the native pass starts on a
+      // multiple of K and its samples are global ones.
+      const s = await this.skipNewlines(from, k - r, seg.to, true);
+      if (this.epoch !== epoch) return true;
+      if (s.offset < 0) {
+        if (this.cancelRequested) return false;
+        this.newlines += s.seen;
+        this.indexed = seg.to;
+        return true;
+      }
+      this.samples.push(s.offset);
+      this.newlines += k - r;
+      from = s.offset + this.unit;
+      this.indexed = from;
+      if (from >= seg.to) return true;
+    }
+    if (this.cancelRequested) return false;
+    const start = from;
+    const shift = seg.shift;
+    const job = this.scan.countLines({
+      from: start - shift,
+      to: seg.to - shift,
+      sampleEvery: k,
+      ...this.countOptions(),
+      onSamples: (offsets) => {
+        if (this.epoch !== epoch) return;
+        for (let i = 0; i < offsets.length; i++) this.samples.push(offsets[i]! + shift);
+      },
+      onProgress: (scanned) => {
+        if (this.epoch !== epoch) return;
+        this.frontier = start + scanned;
+        this.emit();
+      },
+    });
+    const res = await this.runJob(job);
+    if (this.epoch !== epoch) return true;
+    this.newlines += res.newlines;
+    if (res.samples) for (let i = 0; i < res.samples.length; i++) this.samples.push(res.samples[i]! + shift);
+    this.indexed = res.canceled ? this.alignDown(start + res.scanned) : seg.to;
+    this.frontier = this.indexed;
+    return !res.canceled;
+  }
+
+  /** Indexes a JS segment (added bytes, short pieces) starting at `indexed`, read through the source. False when canceled. */
+  private async indexJs(seg: Extract<Segment, { native: false }>, epoch: number): Promise<boolean> {
+    const k = this.sampleEvery;
+    const unit = this.unit;
+    for (let pos = seg.from; pos < seg.to; ) {
+      if (this.cancelRequested) return false;
+      const buf = await this.readAt(pos, Math.min(JS_BUILD_CHUNK, seg.to - pos));
+      if (this.epoch !== epoch) return true;
+      if (buf.length === 0) throw new HexmapError("ECHANGED", `${this.doc.name} changed while its lines were being counted`);
+      const n = unit === 2 ? buf.length - (buf.length % 2) : buf.length;
+      forEachNewline(buf, n, this.encoding, (i) => {
+        this.newlines++;
+        if (this.newlines % k === 0) this.samples.push(pos + i);
+      });
+      pos += n;
+      this.indexed = pos;
+      this.frontier = pos;
+      if (Date.now() - this.lastEmit >= 50) this.emit();
+      if (n === 0) throw new HexmapError("ECHANGED", `${this.doc.name} changed while its lines were being counted`);
+    }
+    return true;
+  }
+
   /** Whether bytes follow the last newline (the last line has no newline of its own). */
   private async checkTail(epoch: number): Promise<void> {
-    const size = this.doc.size;
+    const size = this.size;
     const unit = this.unit;
     let unterminated = false;
     if (size > 0) {
       if (size % unit !== 0 || size < unit) unterminated = true;
       else {
-        const last = await this.doc.read(size - unit, unit);
+        const last = await this.readAt(size - unit, unit);
         unterminated = !this.isNewlineAt(last, 0);
       }
     }
-    if (this.epoch === epoch) this.tailUnterminated = unterminated;
+    if (this.epoch === epoch) {
+      this.tailUnterminated = unterminated;
+      this.tailAt = size;
+    }
   }
 
   private isNewlineAt(buf: Uint8Array, i: number): boolean {
@@ -683,46 +908,129 @@ export class LineIndex {
   private async countRange(from: number, to: number): Promise<number> {
     if (to <= from) return 0;
     if (to - from <= this.jsLimit) return (await this.scanJs(from, to, Infinity)).seen;
-    try {
-      const res = await this.scan.countLines({ from, to, ...this.countOptions() }).promise;
-      return res.newlines;
-    } catch (err) {
-      throw toHexmapError(err, { path: this.doc.name, op: "count the lines of" });
+    let n = 0;
+    for (const seg of this.segments(from, to)) {
+      if (!seg.native) {
+        n += (await this.scanJs(seg.from, seg.to, Infinity)).seen;
+        continue;
+      }
+      try {
+        const res = await this.scan.countLines({ from: seg.from - seg.shift, to: seg.to - seg.shift, ...this.countOptions() }).promise;
+        n += res.newlines;
+      } catch (err) {
+        throw toHexmapError(err, { path: this.doc.name, op: "count the lines of" });
+      }
     }
+    return n;
   }
 
-  /** Reads [from, to) in chunks and finds the k-th newline (k may be Infinity: just count). */
+  /** Reads [from, to) (from aligned) in chunks and finds the k-th newline (k may be Infinity: just count). */
   private async scanJs(from: number, to: number, k: number): Promise<SkipResult> {
     let seen = 0;
     const enc = this.encoding;
+    const unit = this.unit;
     for (let pos = from; pos < to; ) {
-      const n = Math.min(JS_CHUNK, to - pos);
-      const buf = await this.doc.read(pos, n);
-      if (buf.length === 0) break;
-      if (enc === "utf-16le" || enc === "utf-16be") {
-        // The 0x0A byte sits at even offsets (LE) or odd ones (BE); pos is even.
-        const parity = enc === "utf-16le" ? 0 : 1;
-        const other = enc === "utf-16le" ? 1 : -1;
-        let i = buf.indexOf(0x0a, parity);
-        while (i >= 0) {
-          if ((i & 1) === parity && buf[i + other] === 0x00 && i + other < buf.length) {
-            seen++;
-            if (seen === k) return { offset: pos + i - parity, seen };
-          }
-          i = buf.indexOf(0x0a, i + 1);
+      const buf = await this.readAt(pos, Math.min(JS_CHUNK, to - pos));
+      // Whole units only (to is aligned, so this drops a byte only at an odd end of the document).
+      const n = unit === 2 ? buf.length - (buf.length % 2) : buf.length;
+      if (n === 0) break;
+      let found = -1;
+      forEachNewline(buf, n, enc, (i) => {
+        seen++;
+        if (seen === k) {
+          found = i;
+          return false;
         }
-      } else {
-        let i = buf.indexOf(0x0a);
-        while (i >= 0) {
-          seen++;
-          if (seen === k) return { offset: pos + i, seen };
-          i = buf.indexOf(0x0a, i + 1);
-        }
-      }
-      pos += buf.length;
+        return true;
+      });
+      if (found >= 0) return { offset: pos + found, seen };
+      pos += n;
     }
     return { offset: -1, seen };
   }
+}
+
+/**
+ * Calls `each(i)` with the offset of every newline in buf[0, n) (n whole units; UTF-16: units at
+ * even offsets of buf), in order, until it returns false.
+ */
+function forEachNewline(buf: Uint8Array, n: number, enc: TextEncoding, each: (i: number) => boolean | void): void {
+  if (enc === "utf-16le" || enc === "utf-16be") {
+    // The 0x0A byte sits at even offsets (LE) or odd ones (BE).
+    const parity = enc === "utf-16le" ? 0 : 1;
+    const other = enc === "utf-16le" ? 1 : -1;
+    let i = buf.indexOf(0x0a, parity);
+    while (i >= 0 && i < n) {
+      if ((i & 1) === parity && buf[i + other] === 0x00) {
+        if (each(i - parity) === false) return;
+      }
+      i = buf.indexOf(0x0a, i + 1);
+    }
+    return;
+  }
+  let i = buf.indexOf(0x0a);
+  while (i >= 0 && i < n) {
+    if (each(i) === false) return;
+    i = buf.indexOf(0x0a, i + 1);
+  }
+}
+
+/** The pieces of a document; `slices` as Snapshot.slices. */
+export type PieceView = Pick<LineSource, "size" | "slices">;
+
+/** A whole file as a piece view: one file piece [0, size). */
+export function wholeFile(size: number): PieceView {
+  return {
+    size,
+    slices: (start: number, end: number): Slice[] => (end > start ? [{ offset: start, piece: { kind: "file", start, length: end - start } }] : []),
+  };
+}
+
+/** Do the two slices hold the same byte at document offset p (the same file byte, added byte or fill phase)? */
+function samePieceAt(x: Slice, y: Slice, p: number): boolean {
+  const a = x.piece;
+  const b = y.piece;
+  const dx = p - x.offset;
+  const dy = p - y.offset;
+  if (a.kind === "file" && b.kind === "file") return a.start + dx === b.start + dy;
+  if (a.kind === "bytes" && b.kind === "bytes") return a.bytes.buffer === b.bytes.buffer && a.bytes.byteOffset + dx === b.bytes.byteOffset + dy;
+  if (a.kind === "fill" && b.kind === "fill") {
+    const n = a.pattern.length;
+    if (n !== b.pattern.length || (a.phase + dx) % n !== (b.phase + dy) % n) return false;
+    for (let i = 0; i < n; i++) if (a.pattern[i] !== b.pattern[i]) return false;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The first offset where two versions of a document may differ, from their pieces (no bytes are
+ * read): runs of the same file bytes, the same added bytes (added bytes are never changed in place)
+ * or the same fill are equal. Infinity when they are the same. Both must refer to the same file.
+ * Costs the pieces before the difference.
+ */
+export function firstDifference(a: PieceView, b: PieceView): number {
+  const end = Math.min(a.size, b.size);
+  let pos = 0;
+  for (let win = 64 * 1024; pos < end; win = Math.min(win * 4, 1024 * 1024 * 1024)) {
+    const to = Math.min(end, pos + win);
+    const sa = a.slices(pos, to);
+    const sb = b.slices(pos, to);
+    let i = 0;
+    let j = 0;
+    for (let p = pos; p < to; ) {
+      const x = sa[i];
+      const y = sb[j];
+      if (!x || !y || !samePieceAt(x, y, p)) return p;
+      const xe = x.offset + pieceLength(x.piece);
+      const ye = y.offset + pieceLength(y.piece);
+      p = Math.min(xe, ye);
+      if (xe === p) i++;
+      if (ye === p) j++;
+    }
+    pos = to;
+  }
+  return a.size === b.size ? Infinity : end;
 }
 
 export interface CountNewlinesOptions {

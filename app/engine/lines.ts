@@ -1,4 +1,5 @@
-// Lines for the line view: looked up through a LineIndex, read through the Document, decoded for
+// Lines for the line view: looked up through a LineIndex, read through a LineReader (the index
+// itself, which reads the edited document when it was rebased onto one, or a Document), decoded for
 // display. A line longer than maxLineBytes is cut (its first maxLineBytes bytes, at a character
 // boundary) and marked `truncated`: a screen never reads more than a few blocks, however long the
 // line (a 50 MB line, or a 4 GiB file of zeros without a newline). The whole of a long line is
@@ -11,9 +12,8 @@
 // become U+FFFD, so a line can neither break the layout nor reorder what is shown around it.
 
 import { TextDecoder } from "node:util";
-import type { Document } from "./document";
 import { HexmapError } from "./errors";
-import { newlineUnit, type LineIndex, type TextEncoding, isTextEncoding } from "./line-index";
+import { newlineUnit, type LineIndex, type LineReader, type TextEncoding, isTextEncoding } from "./line-index";
 
 export const DEFAULT_MAX_LINE_BYTES = 4096;
 /** Most lines one getLines() call returns. */
@@ -25,7 +25,7 @@ const BLOCK = 64 * 1024;
 export interface Line {
   /** 1-based line number. */
   number: number;
-  /** Byte offset of the line's first byte in the file. */
+  /** Byte offset of the line's first byte in the document (edits included). */
   offset: number;
   /** Bytes of the line without its newline (a CR before it is counted here, but not shown). */
   length: number;
@@ -144,7 +144,7 @@ export function decodeForDisplay(bytes: Uint8Array, encoding: TextEncoding, opti
  * Usable while the index builds. Reads at most ~maxLineBytes + 64 KiB per line, plus a memory-speed
  * native search for the end of each truncated line.
  */
-export async function getLines(doc: Document, index: LineIndex, from: number, count: number, options: GetLinesOptions = {}): Promise<Line[]> {
+export async function getLines(doc: LineReader, index: LineIndex, from: number, count: number, options: GetLinesOptions = {}): Promise<Line[]> {
   checkPositive(from, "from");
   if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) throw new HexmapError("EINVAL", `count must be a non-negative integer, got ${String(count)}`);
   if (count > MAX_LINES_PER_REQUEST) throw new HexmapError("ETOOBIG", `At most ${MAX_LINES_PER_REQUEST} lines per request, asked for ${count}`);
@@ -159,7 +159,7 @@ export async function getLines(doc: Document, index: LineIndex, from: number, co
   const window = maxLineBytes + 2 * unit;
   const blockSize = Math.max(BLOCK, window);
   const out: Line[] = [];
-  let buf: Buffer = Buffer.alloc(0);
+  let buf: Uint8Array = new Uint8Array(0);
   let bufStart = start;
   let pos = start;
   for (let i = 0; i < count && pos < size; i++) {
@@ -224,7 +224,7 @@ export interface LineSlice {
 }
 
 /** A slice of line n, for viewing a long line whole on demand: ask again from `end` until `done`. */
-export async function getLineText(doc: Document, index: LineIndex, n: number, options: LineSliceOptions = {}): Promise<LineSlice> {
+export async function getLineText(doc: LineReader, index: LineIndex, n: number, options: LineSliceOptions = {}): Promise<LineSlice> {
   checkPositive(n, "line");
   const encoding = checkEncoding(index, options.encoding);
   const unit = newlineUnit(encoding);

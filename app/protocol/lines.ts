@@ -12,6 +12,15 @@
 // (follow mode) or the index is rebuilt for another newline width (UTF-16 ↔ 8-bit); a client
 // drops replies of an older generation and refetches on `lines-changed`.
 //
+// Lines are those of the document as edited (unsaved inserts, deletes and overwrites included),
+// not of the file as saved. Replies also carry the document `version` (its generation) they were
+// answered for. When the document changes — an edit in any window, undo/redo, save, revert,
+// reload, a change on disk — the host sends `lines-changed {kind: "edited", previousVersion,
+// changedFrom?}`: bytes before `changedFrom` are as they were at `previousVersion` (no
+// changedFrom: no byte changed, e.g. a save), so lines ending before it stay valid and every
+// other line must be fetched again; the index re-indexes from there on its own (`index-progress`
+// of a `lines-index` job), and a client drops replies of an older version.
+//
 // `follow {on}`: the host watches the file (tail -F). `lines-changed {kind: "grew"}` when lines
 // were appended (the index extends over the tail only); `{kind: "rotated"}` when the file was
 // truncated or replaced: the host reopened the path under the same docId, the generation moved on,
@@ -134,6 +143,10 @@ export interface LineInfo {
 export interface LineIndexState {
   docId: string;
   generation: number;
+  /** The document's generation the index and this reply reflect (bumps on every edit, undo, save…). */
+  version: number;
+  /** The document has unsaved edits, and these are its lines. */
+  edited: boolean;
   encoding: LineEncoding;
   /** Lines known so far (exact when complete; a lower bound while indexing). */
   lineCount: number;
@@ -162,6 +175,7 @@ export interface LinesResult extends LineIndexState {
 export interface LineTextResult {
   docId: string;
   generation: number;
+  version: number;
   number: number;
   lineOffset: number;
   lineLength: number;
@@ -191,6 +205,8 @@ export interface FilterDone {
   /** Lines skipped because the regex took too long on them (at most 100 listed). */
   skipped: number[];
   generation: number;
+  /** The document version the filter read (a later edit does not change its results). */
+  version: number;
 }
 
 export interface LinesResultMap {
@@ -199,16 +215,25 @@ export interface LinesResultMap {
   lines: LinesResult;
   "lines-pick": LinesResult;
   "line-text": LineTextResult;
-  "line-at-offset": { docId: string; generation: number; offset: number; line: number };
-  "line-start": { docId: string; generation: number; line: number; offset: number | null };
+  "line-at-offset": { docId: string; generation: number; version: number; offset: number; line: number };
+  "line-start": { docId: string; generation: number; version: number; line: number; offset: number | null };
   follow: LineIndexState;
   filter: { jobId: string; generation: number };
 }
 
 export type LinesEvent =
   | ({ event: "index-progress"; jobId: string } & LineIndexState)
-  | ({ event: "lines-changed"; kind: "grew" | "rotated" | "error"; reason?: string; message?: string } & LineIndexState)
-  | { event: "filter-hits"; jobId: string; docId: string; generation: number; lines: number[] };
+  | ({
+      event: "lines-changed";
+      kind: "grew" | "rotated" | "error" | "edited";
+      reason?: string;
+      message?: string;
+      /** edited: the version the client may have lines of. */
+      previousVersion?: number;
+      /** edited: bytes before this offset did not change since previousVersion; absent: none changed. */
+      changedFrom?: number;
+    } & LineIndexState)
+  | { event: "filter-hits"; jobId: string; docId: string; generation: number; version: number; lines: number[] };
 
 export type LinesJobOp = "lines-index" | "filter";
 export type LinesDone = LinesIndexDone | FilterDone;

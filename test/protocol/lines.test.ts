@@ -301,3 +301,156 @@ describe("follow", () => {
     }
   });
 });
+
+// ---- the edited document ------------------------------------------------------------------------
+
+describe("lines of the edited document", () => {
+  const enc = (s: string) => new Uint8Array(Buffer.from(s));
+  const body = Array.from({ length: 3000 }, (_, i) => `line ${i + 1} ${"x".repeat(i % 37)}`);
+  const text = body.join("\n") + "\n";
+  const offsetOf = (n: number) => Buffer.byteLength(body.slice(0, n - 1).map((l) => l + "\n").join(""));
+  const linesOf = async (s: Service, docId: string, from = 1, count = 10_000) => ok<LinesResult>(await req(s, "lines", { docId, from, count }));
+  const edited = (docId: string) => (e: Event) => e.event === "lines-changed" && e.kind === "edited" && e.docId === docId;
+
+  it("inserts, deletes, undo, redo and save show in lines, counts and offsets without saving; the index re-indexes from the edit only", async () => {
+    const file = makeFile(text, "edited.log");
+    const { s, events } = service();
+    try {
+      const { docId } = ok(await req(s, "open", { path: file, readOnly: false }));
+      await indexed(s, docId);
+      const base = await linesOf(s, docId);
+      assert.equal(base.lineCount, 3000);
+      assert.equal(base.edited, false);
+
+      // Insert two lines before line 2501 (in the hex view: bytes at the line's offset). Samples
+      // are every 1024 lines: the two before it stay.
+      const at = offsetOf(2501);
+      ok(await req(s, "edit", { docId, offset: at, deleteLength: 0, bytes: enc("INSERTED A\nINSERTED B\n") }));
+      const ev = (await waitEvent(s, edited(docId), 5000, "lines-changed edited")) as Extract<Event, { event: "lines-changed" }>;
+      assert.equal(ev.previousVersion, base.version);
+      assert.ok(ev.version > base.version);
+      assert.equal(ev.changedFrom, at);
+      assert.equal(ev.edited, true);
+      // The kept prefix: the index did not start over.
+      assert.ok(ev.indexedBytes >= offsetOf(2049) && ev.indexedBytes <= at, `indexed ${ev.indexedBytes}: ≥ ${offsetOf(2049)}, ≤ ${at}`);
+      const r = await linesOf(s, docId, 2499, 6);
+      assert.deepEqual(
+        r.lines.map((l) => l.text),
+        [body[2498], body[2499], "INSERTED A", "INSERTED B", body[2500], body[2501]],
+      );
+      assert.equal(r.lines[2]!.offset, at);
+      assert.equal(r.lines[4]!.offset, at + 22);
+      assert.ok(r.version >= ev.version);
+      // The build job re-indexes in the background: the count becomes exact.
+      const t0 = Date.now();
+      let st = await linesOf(s, docId, 1, 0);
+      while (!st.complete && Date.now() - t0 < 10_000) {
+        await new Promise((res) => setTimeout(res, 20));
+        st = await linesOf(s, docId, 1, 0);
+      }
+      assert.equal(st.complete, true);
+      assert.equal(st.lineCount, 3002);
+      assert.equal(ok(await req(s, "line-at-offset", { docId, offset: at + 11 })).line, 2502);
+      assert.equal(ok(await req(s, "line-start", { docId, line: 2503 })).offset, at + 22);
+
+      // Delete lines 10..12 (an overwrite of line 5 too).
+      const d0 = offsetOf(10);
+      ok(await req(s, "edit", { docId, offset: d0, deleteLength: offsetOf(13) - d0, bytes: new Uint8Array(0) }));
+      ok(await req(s, "edit", { docId, offset: offsetOf(5), bytes: enc("LINE") }));
+      const r2 = await linesOf(s, docId, 1, 20);
+      assert.equal(r2.lines[4]!.text, "LINE" + body[4]!.slice(4));
+      assert.deepEqual(r2.lines.slice(8, 11).map((l) => l.text), [body[8], body[12], body[13]]);
+
+      // Undo both: line 5 and 10..12 are back; redo one.
+      ok(await req(s, "undo", { docId }));
+      ok(await req(s, "undo", { docId }));
+      const r3 = await linesOf(s, docId, 1, 20);
+      assert.deepEqual(r3.lines.map((l) => l.text), body.slice(0, 20));
+      ok(await req(s, "redo", { docId }));
+      assert.equal((await linesOf(s, docId, 10, 1)).lines[0]!.text, body[12]);
+
+      // Filter and find read the edited document too.
+      const { jobId } = ok<{ jobId: string }>(await req(s, "filter", { docId, regex: "^INSERTED" }));
+      const fd = (await waitEvent(s, jobDone(jobId))) as Extract<Event, { event: "job-done" }>;
+      assert.equal(fd.error, undefined, fd.error?.message);
+      const hits = events.flatMap((e) => (e.event === "filter-hits" && e.jobId === jobId ? e.lines : []));
+      assert.deepEqual(hits, [2498, 2499]);
+      assert.equal((fd.result as FilterDone).complete, true);
+
+      // Save: the same lines, no re-index (the index stays complete through the save's events).
+      let st2 = await linesOf(s, docId, 1, 0);
+      while (!st2.complete && Date.now() - t0 < 10_000) {
+        await new Promise((res) => setTimeout(res, 20));
+        st2 = await linesOf(s, docId, 1, 0);
+      }
+      const beforeSave = events.length;
+      ok(await req(s, "save", { docId }));
+      await waitEvent(s, (e) => e.event === "document-changed" && e.docId === docId && e.dirty === false, 5000);
+      const afterSave = events.slice(beforeSave).filter(edited(docId)) as Extract<Event, { event: "lines-changed" }>[];
+      assert.ok(afterSave.length >= 1, "the save is a new version");
+      for (const e of afterSave) {
+        assert.equal(e.changedFrom, undefined, "a save changes no byte");
+        assert.equal(e.complete, true, "the index stayed complete");
+      }
+      const saved = await linesOf(s, docId);
+      assert.equal(saved.edited, false);
+      assert.equal(saved.lineCount, 2999);
+      const disk = (await import("node:fs")).readFileSync(file, "utf8").split("\n");
+      assert.deepEqual(saved.lines.map((l) => l.text), disk.slice(0, 2999));
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it("a save in place that moves the file's bytes re-indexes from the start, and the lines equal the file on disk", async () => {
+    const file = makeFile(text, "inplace.log");
+    const { s, events } = service();
+    try {
+      const { docId } = ok(await req(s, "open", { path: file, readOnly: false }));
+      await indexed(s, docId);
+      ok(await req(s, "edit", { docId, offset: offsetOf(3), deleteLength: 0, bytes: enc("NEW 1\nNEW 2\n") }));
+      await waitEvent(s, edited(docId), 5000, "lines-changed edited");
+      const beforeSave = events.length;
+      ok(await req(s, "save", { docId, strategy: "in-place" }));
+      await waitEvent(s, (e) => e.event === "document-changed" && e.docId === docId && e.dirty === false, 5000);
+      const afterSave = events.slice(beforeSave).filter(edited(docId)) as Extract<Event, { event: "lines-changed" }>[];
+      assert.ok(afterSave.some((e) => e.changedFrom === 0), "moved in place: nothing counted before is trusted");
+      const t0 = Date.now();
+      let st = await linesOf(s, docId, 1, 0);
+      while (!st.complete && Date.now() - t0 < 10_000) {
+        await new Promise((res) => setTimeout(res, 20));
+        st = await linesOf(s, docId, 1, 0);
+      }
+      assert.equal(st.lineCount, 3002);
+      const disk = (await import("node:fs")).readFileSync(file, "utf8").split("\n");
+      assert.equal(disk[2], "NEW 1");
+      const all = await linesOf(s, docId);
+      assert.deepEqual(all.lines.map((l) => l.text), disk.slice(0, 3002));
+      assert.equal(ok(await req(s, "line-start", { docId, line: 2900 })).offset, Buffer.byteLength(disk.slice(0, 2899).map((l) => l + "\n").join("")));
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it("an edit from another window reaches this window's line view", async () => {
+    const file = makeFile(text, "shared.log");
+    const pool = new DocumentPool({ pollIntervalMs: 0, watch: false });
+    const a = service(pool);
+    const b = service(pool);
+    try {
+      const { docId } = ok(await req(a.s, "open", { path: file, readOnly: false }));
+      b.s.grant(docId); // the second window holds the same document (as `hexmap serve FILE` shares it)
+      await indexed(b.s, docId);
+      assert.equal((await linesOf(b.s, docId, 1, 0)).lineCount, 3000);
+      ok(await req(a.s, "edit", { docId, offset: 0, deleteLength: 0, bytes: enc("first\n") }));
+      const ev = (await waitEvent(b.s, edited(docId), 5000, "edited in window b")) as Extract<Event, { event: "lines-changed" }>;
+      assert.equal(ev.changedFrom, 0);
+      const r = await linesOf(b.s, docId, 1, 2);
+      assert.deepEqual(r.lines.map((l) => l.text), ["first", body[0]]);
+    } finally {
+      a.s.dispose();
+      b.s.dispose();
+      pool.dispose();
+    }
+  });
+});

@@ -4,6 +4,10 @@
 // number (lineCache.ts), cut at 4 KiB with a marker; a long line opens whole, a slice at a time,
 // in LongLineDialog. The index builds on the host while the view is already usable.
 //
+// Unsaved edits (in the hex view, another window, undo/redo) are in the lines: the host sends
+// `lines-changed {kind: "edited"}`, the cache drops the lines from the first changed byte on and
+// the line count follows as the host re-indexes from there; a filter is run again.
+//
 // Follow (Ctrl+Shift+F): the host tails the file; new lines appear and the view stays at the end
 // if it was there; a rotation reloads from line 1 and says so. Find (Ctrl+F): text or regex,
 // Enter / F3 = next match; Filter shows only the matching lines with their real numbers.
@@ -34,6 +38,8 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 interface FilterState {
   jobId: string | null;
   regex: string;
+  /** The regular expression sent (regex escaped when it is plain text). */
+  source: string;
   flags: string;
   lines: number[];
   done: boolean;
@@ -127,7 +133,8 @@ export function LineView({ api, doc, encoding: sniffed, initialLine = 1, onNotic
   const stickToEnd = useRef(false);
 
   cache.encoding = encoding;
-  cache.onState = (s) => setIdx((old) => (old && old.generation === s.generation && old.lineCount > s.lineCount && !s.complete ? old : { ...s }));
+  cache.onState = (s) =>
+    setIdx((old) => (old && old.generation === s.generation && old.version >= s.version && old.lineCount > s.lineCount && !s.complete ? old : { ...s }));
   cache.onError = (err) => onNotice(`Cannot read lines: ${describe(err)}`);
 
   const lineCount = idx?.lineCount ?? 0;
@@ -169,7 +176,8 @@ export function LineView({ api, doc, encoding: sniffed, initialLine = 1, onNotic
       if (!("docId" in e) || e.docId !== doc.docId) return;
       switch (e.event) {
         case "index-progress":
-          setIdx({ ...e });
+          setIdx((old) => (old && old.version > e.version ? old : { ...e }));
+          setIndexJob(e.jobId);
           break;
         case "lines-changed": {
           if (e.kind === "rotated") {
@@ -186,6 +194,8 @@ export function LineView({ api, doc, encoding: sniffed, initialLine = 1, onNotic
             cache.dropFrom(Math.max(1, before));
           } else if (e.kind === "error" && e.message) {
             onNotice(`Following ${doc.name}: ${e.message}`);
+          } else if (e.kind === "edited") {
+            if (cache.edited(e)) rerunFilter.current();
           }
           setIdx({ ...e });
           break;
@@ -370,7 +380,7 @@ export function LineView({ api, doc, encoding: sniffed, initialLine = 1, onNotic
     try {
       const { jobId } = await api.request("filter", { docId: doc.docId, ...p });
       stickToEnd.current = false;
-      setFilter({ jobId, regex: findText, flags: p.flags, lines: [], done: false, canceled: false, progress: 0, skipped: 0 });
+      setFilter({ jobId, regex: findText, source: p.regex, flags: p.flags, lines: [], done: false, canceled: false, progress: 0, skipped: 0 });
       setTopRow(0);
       setCursorRow(0);
       setAnchorRow(null);
@@ -378,6 +388,20 @@ export function LineView({ api, doc, encoding: sniffed, initialLine = 1, onNotic
       onNotice(`Filter: ${describe(err)}`);
     }
   }, [api, doc.docId, filter, findText, onNotice, pattern]);
+
+  // The document changed under a filter: its line numbers are of the old version; run it again.
+  const rerunFilter = useRef<() => void>(() => {});
+  rerunFilter.current = () => {
+    const f = filter;
+    if (!f) return;
+    if (f.jobId) void api.request("cancel", { jobId: f.jobId }).catch(() => {});
+    api
+      .request("filter", { docId: doc.docId, regex: f.source, flags: f.flags })
+      .then(({ jobId }) =>
+        setFilter((cur) => (cur && cur.source === f.source && cur.flags === f.flags ? { ...cur, jobId, lines: [], done: false, canceled: false, progress: 0, skipped: 0 } : cur)),
+      )
+      .catch((err) => onNotice(`Filter: ${describe(err)}`));
+  };
 
   const cancelFilter = useCallback(() => {
     if (filter?.jobId) void api.request("cancel", { jobId: filter.jobId }).catch(() => {});
@@ -650,6 +674,8 @@ export function LineView({ api, doc, encoding: sniffed, initialLine = 1, onNotic
           data-complete={idx?.complete ? "true" : "false"}
           data-following={following ? "true" : "false"}
           data-generation={cache.generation}
+          data-version={idx?.version ?? 0}
+          data-edited={idx?.edited ? "true" : "false"}
           onKeyDown={onKeyDown}
           onClick={onRowClick}
         >

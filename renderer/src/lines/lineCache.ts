@@ -2,9 +2,14 @@
 // bounded map. Contiguous lines come in aligned blocks (`lines`); scattered ones (the filter
 // view's rows) with `lines-pick`. Every reply carries the line document's generation: replies of
 // an older one are dropped, and reset() (rotation, another encoding) forgets everything.
+//
+// Lines are those of the edited document, and replies carry its version too. An edit (here, in
+// another window, undo/redo, save) arrives as `lines-changed {kind: "edited"}`: edited() keeps
+// the lines that end before the first changed byte and forgets the rest; a reply of an older
+// version is dropped (and the block asked again), one of a newer version replaces everything.
 
 import type { HexmapApi } from "../api";
-import type { LineEncoding, LineIndexState, LineInfo, LinesResult } from "../../../app/protocol/lines";
+import type { LineEncoding, LineIndexState, LineInfo, LinesEvent, LinesResult } from "../../../app/protocol/lines";
 
 export const BLOCK_LINES = 256;
 /** Lines cut beyond this many bytes (the rest is shown on demand). */
@@ -17,9 +22,11 @@ export class LineCache {
   private readonly pending = new Set<string>();
   private readonly listeners = new Set<() => void>();
   private inFlight = 0;
-  private queue: { key: string; run: () => Promise<void> }[] = [];
+  private queue: { key: string; run: () => Promise<boolean | void> }[] = [];
   version = 0;
   generation = 0;
+  /** The document version the cached lines are of. */
+  docVersion = 0;
   encoding: LineEncoding | undefined;
   /** The latest index state any reply carried. */
   onState: ((s: LineIndexState) => void) | null = null;
@@ -60,11 +67,39 @@ export class LineCache {
     this.bump();
   }
 
+  /**
+   * The document changed: keep the lines wholly before `changedFrom` (their bytes and newline are
+   * as they were at previousVersion), forget the others. Returns whether any line was dropped.
+   */
+  edited(e: Extract<LinesEvent, { event: "lines-changed" }>): boolean {
+    if (e.generation > this.generation) {
+      this.reset(e.generation);
+      this.docVersion = e.version;
+      return true;
+    }
+    if (e.version <= this.docVersion) return false; // a newer reply came first (and cleared)
+    const known = e.previousVersion === this.docVersion;
+    this.docVersion = e.version;
+    if (known && e.changedFrom === undefined) return false;
+    const from = known ? (e.changedFrom ?? 0) : 0;
+    // A UTF-16 newline is 2 bytes: keep a line only when that much fits before the change.
+    for (const [n, l] of [...this.lines]) if (l.offset + l.length + 2 > from) this.lines.delete(n);
+    this.pending.clear();
+    this.queue = [];
+    this.bump();
+    return true;
+  }
+
   private accept(r: LinesResult): boolean {
     if (r.generation < this.generation) return false;
     if (r.generation > this.generation) {
       this.lines.clear();
       this.generation = r.generation;
+    }
+    if (r.version < this.docVersion) return false; // answered for an older version of the document
+    if (r.version > this.docVersion) {
+      this.lines.clear();
+      this.docVersion = r.version;
     }
     if (this.lines.size + r.lines.length > CAPACITY) this.lines.clear();
     for (const l of r.lines) this.lines.set(l.number, l);
@@ -73,7 +108,7 @@ export class LineCache {
     return true;
   }
 
-  private enqueue(key: string, run: () => Promise<void>): void {
+  private enqueue(key: string, run: () => Promise<boolean | void>): void {
     if (this.pending.has(key)) return;
     this.pending.add(key);
     this.queue.push({ key, run });
@@ -84,13 +119,19 @@ export class LineCache {
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length) {
       const job = this.queue.shift()!;
       this.inFlight++;
+      let stale = false;
       job
         .run()
+        .then((accepted) => {
+          stale = accepted === false;
+        })
         .catch((err) => this.onError?.(err))
         .finally(() => {
           this.inFlight--;
           this.pending.delete(job.key);
           this.pump();
+          // A dropped reply (the document changed meanwhile): let the view ask again.
+          if (stale) this.bump();
         });
     }
   }
@@ -116,7 +157,7 @@ export class LineCache {
       const enc = this.encoding;
       this.enqueue(`b${start}`, async () => {
         const r = await this.api.request("lines", { docId: this.docId, from: start, count: BLOCK_LINES, maxLineBytes: CUT_BYTES, ...(enc ? { encoding: enc } : {}) });
-        if (gen === this.generation && enc === this.encoding) this.accept(r);
+        return gen === this.generation && enc === this.encoding && this.accept(r);
       });
     }
   }
@@ -133,7 +174,7 @@ export class LineCache {
       const enc = this.encoding;
       this.enqueue(`p${part[0]}-${part[part.length - 1]}-${part.length}`, async () => {
         const r = await this.api.request("lines-pick", { docId: this.docId, numbers: part, maxLineBytes: CUT_BYTES, ...(enc ? { encoding: enc } : {}) });
-        if (gen === this.generation && enc === this.encoding) this.accept(r);
+        return gen === this.generation && enc === this.encoding && this.accept(r);
       });
     }
   }
