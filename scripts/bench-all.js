@@ -20,6 +20,7 @@ const BENCHES = [
   { name: "hash", script: "dist/bench/hash-bench.js", what: "SHA-256 of 1 GiB in page cache: hexmap hash vs sha256sum" },
   { name: "load", script: "dist/bench/load-bench.js", what: "20 WebSocket clients x 30 s random 64 KiB reads of a 64 GiB file (browser host, loopback): p50/p99, req/s" },
   { name: "ui", script: "dist/bench/ui-bench.js", what: "Go to latency and scroll frame times in Chromium (browser host, 64 GiB)" },
+  { name: "struct", script: "dist/bench/struct-bench.js", what: "Kaitai: compile of a 300-line .ksy, ELF of 280 MiB (table at the end) vs readelf, 1M-entry repeat capped" },
 ];
 
 const only = process.argv[2] ? new Set(process.argv[2].split(",")) : null;

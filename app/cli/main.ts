@@ -17,8 +17,8 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   dump: {
-    usage: "dump FILE [-s|--offset N] [-l|--length N]",
-    about: "hex dump, identical to xxd -s N -l N",
+    usage: "dump FILE [-s|--offset N] [-l|--length N] [--holes]",
+    about: "hex dump, identical to xxd -s N -l N (--holes: data ranges of a sparse file)",
     load: () => (require("./dump") as { runDump: Runner }).runDump,
   },
   patch: {
@@ -32,7 +32,7 @@ const COMMANDS: Record<string, Command> = {
     load: () => (require("./recover") as { runRecover: Runner }).runRecover,
   },
   search: {
-    usage: "search FILE (--hex P | --text T) [options]",
+    usage: "search FILE (--hex P | --text T | --regex RE) [options]",
     about: "find byte patterns or text (offsets, or --count)",
     load: () => (require("./search") as { runSearch: Runner }).runSearch,
   },
@@ -50,6 +50,11 @@ const COMMANDS: Record<string, Command> = {
     usage: "hash FILE [--offset N --length N] [--algo A]",
     about: "CRC-32/MD5/SHA-1/SHA-256 like sha256sum",
     load: () => (require("./hash") as { runHash: Runner }).runHash,
+  },
+  struct: {
+    usage: "struct FILE [--ksy F.ksy | --format NAME] [--offset N] [--max-nodes N]",
+    about: "the file parsed by a Kaitai Struct format, as JSON",
+    load: () => (require("./struct") as { runStruct: Runner }).runStruct,
   },
   diff: {
     usage: "diff A B [--max N] [--from N]",

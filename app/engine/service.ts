@@ -21,6 +21,7 @@ import { BookmarkStore } from "./bookmarks";
 import { handlePanelRequest, type PanelContext } from "./panels-service";
 import { prepareSearch } from "./search-service";
 import { LinesService, type LinesServiceOptions } from "./lines-service";
+import { handleStructRequest } from "../structure/struct-service";
 import {
   parseRequest,
   type DocumentInfo,
@@ -417,6 +418,10 @@ export class Service implements DocumentHolder {
       this.endJobsOf(event.docId);
       this.lines.drop(event.docId);
     }
+    // The line view reads the edited document: it follows every change before the client hears of it.
+    if (event.event === "document-changed" || event.event === "size-changed" || event.event === "file-changed") {
+      this.lines.documentChanged(event.docId, event.event);
+    }
     for (const cb of [...this.listeners]) {
       try {
         cb(event);
@@ -739,6 +744,9 @@ export class Service implements DocumentHolder {
       case "follow":
       case "filter":
         return this.lines.handle(req);
+      case "struct-formats":
+      case "struct-parse":
+        return handleStructRequest(req, { doc: (docId) => this.doc(docId), job: (docId, op, work) => this.job(docId, op, work) });
       default:
         return this.dispatchEdit(req);
     }

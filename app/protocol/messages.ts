@@ -11,6 +11,7 @@ import { docId, filePath, offset, reqId } from "./fields";
 import { PANEL_REQUESTS, type PanelEvent, type PanelJobOp, type PanelResultMap } from "./panels";
 import { SearchRequest, type SearchDone, type SearchEvent, type SearchJobOp } from "./search";
 import { LINES_REQUESTS, type LinesDone, type LinesEvent, type LinesJobOp, type LinesResultMap } from "./lines";
+import { STRUCT_REQUESTS, type StructJobOp, type StructResultMap } from "./structure";
 
 /** Largest read a single request may ask for (the renderer reads 64 KiB pages). */
 export const MAX_READ_LENGTH = 16 * 1024 * 1024;
@@ -45,6 +46,7 @@ export const ErrorCode = [
   "EEXIST", // a shared-memory section of that name exists with another size
   "ENOSPC", // not enough free space on the disk for a save (checked before anything is written)
   "ETOOBIG", // payload or result too large
+  "EFORMAT", // a structure format (.ksy) that does not parse or compile (app/structure/ksy.ts)
   "EINTERNAL", // a bug: reported, never crashes the host
   "EDISCONNECTED", // the transport closed before the reply came (client side only)
 ] as const;
@@ -261,6 +263,7 @@ export const Request = z.discriminatedUnion("type", [
   ...PANEL_REQUESTS,
   SearchRequest,
   ...LINES_REQUESTS,
+  ...STRUCT_REQUESTS,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
@@ -321,7 +324,7 @@ export interface ByteRange {
   length: number;
 }
 
-export interface ResultMap extends PanelResultMap, LinesResultMap {
+export interface ResultMap extends PanelResultMap, LinesResultMap, StructResultMap {
   open: DocumentInfo;
   "open-dropped": DocumentInfo;
   list: { documents: DocumentInfo[] };
@@ -383,7 +386,7 @@ export type Event =
   /** The end of a detached job (one whose reply was just its jobId: search): its result or its error. */
   | { event: "job-done"; jobId: string; docId: string; op: JobOp; result?: SearchDone | LinesDone; error?: ProtocolError };
 export type EventName = Event["event"];
-export type JobOp = "save" | "save-as" | "recover" | PanelJobOp | SearchJobOp | LinesJobOp;
+export type JobOp = "save" | "save-as" | "recover" | PanelJobOp | SearchJobOp | LinesJobOp | StructJobOp;
 
 /** Anything a host sends to a client. */
 export type ServerMessage = Reply | Event;

@@ -16,6 +16,7 @@ import { EditSession } from "./editing/session";
 import { useEditKeys } from "./editing/useEditKeys";
 import type { LiveView } from "./shm/liveView";
 import type { FoundRanges } from "./search/highlight";
+import { useFieldTint } from "./structure/store";
 import { baseName, byteAtHexColumn, copyText, groupDigits, hexHeader, hexWidth, MAX_COPY, offsetDigits, type Highlight } from "./format";
 
 export const ROW_HEIGHT = 20;
@@ -118,6 +119,8 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
   const [gotoOpen, setGotoOpen] = useState(false);
   const version = useCacheVersion(cache);
   const liveVersion = useSyncExternalStore(live?.subscribe ?? noSubscribe, live?.getVersion ?? zero);
+  /** Structure panel fields tinted in the rows (renderer/src/structure/store.ts). */
+  const tint = useFieldTint(doc.docId);
 
   const snapInsert = useSyncExternalStore(editing?.subscribe ?? noSubscribe, () => !!editing?.snapshot.insertMode);
   const append = !!editing && snapInsert && EditSession.canResize(doc);
@@ -422,8 +425,8 @@ export function HexView({ editing = null, doc, cache, view, setView, bpr, onBprC
   const hl: Highlight = useMemo(() => {
     const selStart = view.anchor === null ? 1 : Math.min(view.anchor, view.cursor);
     const selEnd = view.anchor === null ? 0 : Math.max(view.anchor, view.cursor);
-    return { cursor: size > 0 || append ? view.cursor : -1, selStart, selEnd, nibble: editKeys.nibble, found };
-  }, [view.anchor, view.cursor, size, append, editKeys.nibble, found]);
+    return { cursor: size > 0 || append ? view.cursor : -1, selStart, selEnd, nibble: editKeys.nibble, found, tint };
+  }, [view.anchor, view.cursor, size, append, editKeys.nibble, found, tint]);
 
   const rowProps: HexRowProps = useMemo(
     () => ({ doc: docRef, cache, topRow, bpr, digits, hl, pane: view.pane, version, live, liveVersion, append }),

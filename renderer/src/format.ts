@@ -1,6 +1,7 @@
 // Pure formatting and parsing helpers for the hex grid: no DOM, no React (unit-testable).
 
 import { foundClass, type FoundRanges } from "./search/highlight";
+import { tintClass, type FieldTint } from "./structure/store";
 
 export const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, "0"));
 
@@ -123,6 +124,8 @@ export interface Highlight {
   nibble?: number;
   /** Search hits to mark (renderer/src/search/highlight.ts); absent: none. */
   found?: FoundRanges | null;
+  /** Structure panel fields to tint (renderer/src/structure/store.ts); absent: none. */
+  tint?: FieldTint | null;
 }
 
 /** The decoration class of a byte's mark (pageCache MARK_*): 1 edited in place, 2 inserted. */
@@ -136,6 +139,10 @@ function classOf(offset: number, h: Highlight, mark?: number): RunClass {
   if (h.found) {
     const hit = foundClass(offset, h.found);
     if (hit) base = base ? `${base} ${hit}` : hit;
+  }
+  if (h.tint) {
+    const t = tintClass(offset, h.tint);
+    if (t) base = base ? `${base} ${t}` : t;
   }
   const m = markClass(mark);
   return m ? (base ? `${base} ${m}` : m) : base;

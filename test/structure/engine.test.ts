@@ -1,0 +1,286 @@
+// The structure engine: lazy reads through a document (a header at 5 GiB of a 6 GiB sparse file),
+// the node cap on `repeat: eos`, .ksy errors with their line, a file that does not match, exact
+// 64-bit values, reads of an edited snapshot, and the sandbox (hostile generated code gets no
+// process, require or eval; a loop is stopped by the time limit, a hog by the memory limit).
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, describe, test } from "node:test";
+import { Document } from "../../app/engine/document";
+import { Editor } from "../../app/engine/editor";
+import { loadKsy, loadKsyFile, textResolver, type KsyText } from "../../app/structure/ksy";
+import { detectFormat, loadShippedFormat } from "../../app/structure/formats";
+import { parseStructure, type ParseSource } from "../../app/structure/parse";
+import { GiB, cleanupFixtures, makeTempDir } from "../fixtures";
+import { at, field, struct, val, walk, type Node } from "./helpers";
+
+after(() => cleanupFixtures());
+
+const ksy = (text: string, name = "t"): ReturnType<typeof loadKsy> => loadKsy({ name, text }, textResolver([]));
+
+/** A source that counts what is read. */
+function counting(bytes: Uint8Array): ParseSource & { reads: number; bytes: number } {
+  const s = {
+    size: bytes.length,
+    reads: 0,
+    bytes: 0,
+    async read(offset: number, length: number) {
+      s.reads++;
+      s.bytes += length;
+      return bytes.subarray(offset, offset + length);
+    },
+  };
+  return s;
+}
+
+describe("big files", () => {
+  test("an ELF header at 5 GiB of a 6 GiB sparse file: --offset, instances seek there, bounded reads", async () => {
+    const dir = makeTempDir("hexmap-struct-big-");
+    const file = path.join(dir, "big.bin");
+    const elf = fs.readFileSync("/bin/ls");
+    const fd = fs.openSync(file, "w");
+    try {
+      fs.ftruncateSync(fd, 6 * GiB);
+      fs.writeSync(fd, elf, 0, elf.length, 5 * GiB);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const small = struct(["/bin/ls"]);
+    const rssBefore = process.memoryUsage().rss;
+    const big = struct([file, "--format", "elf", "--offset", String(5 * GiB)]);
+    assert.equal(big.status, 0, big.stderr);
+    const a = small.tree!;
+    const b = big.tree!;
+    assert.equal(b.offset, 5 * GiB);
+    const sa = at(a, "header.section_headers").items!;
+    const sb = at(b, "header.section_headers").items!;
+    assert.equal(sb.length, sa.length);
+    sa.forEach((s, i) => {
+      assert.equal(sb[i]!.offset, s.offset + 5 * GiB);
+      assert.equal(val(sb[i]!, "name"), val(s, "name"));
+      assert.equal(val(sb[i]!, "ofs_body"), val(s, "ofs_body"));
+    });
+    // Same through the engine, counting the bytes the parse asked for: a few pages, not the file.
+    const doc = Document.openFile(file);
+    try {
+      let asked = 0;
+      const src: ParseSource = {
+        size: doc.size,
+        read: (o, l) => {
+          asked += l;
+          return doc.read(o, l);
+        },
+      };
+      const r = await parseStructure(src, loadShippedFormat("elf"), { offset: 5 * GiB });
+      assert.equal(r.error, undefined);
+      assert.ok(asked < 4 * 1024 * 1024, `read ${asked} bytes`);
+      assert.ok(process.memoryUsage().rss - rssBefore < 512 * 1024 * 1024);
+    } finally {
+      doc.close();
+    }
+  });
+
+  test("repeat: eos over a 6 GiB file stops at the node cap, marked partial, quickly", async () => {
+    const dir = makeTempDir("hexmap-struct-eos-");
+    const file = path.join(dir, "zeros.bin");
+    const fd = fs.openSync(file, "w");
+    fs.ftruncateSync(fd, 6 * GiB);
+    fs.closeSync(fd);
+    const k = path.join(dir, "many.ksy");
+    fs.writeFileSync(k, "meta:\n  id: many\n  endian: le\nseq:\n  - id: entries\n    type: entry\n    repeat: eos\ntypes:\n  entry:\n    seq:\n      - id: a\n        type: u4\n      - id: b\n        type: u2\n");
+    const t0 = Date.now();
+    const r = struct([file, "--ksy", k, "--max-nodes", "5000"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.tree!.partial, true);
+    const items = field(r.tree!, "entries").items!;
+    assert.ok(items.length > 100 && items.length <= 5000, `${items.length} items`);
+    assert.equal(items[7]!.offset, 42);
+    assert.ok([...walk(r.tree!)].length <= 5000 + 10);
+    assert.match(r.stderr, /partial/);
+    assert.ok(Date.now() - t0 < 20_000);
+  });
+
+  test("an empty struct repeated forever meets the cap too (no hang)", async () => {
+    const r = await parseStructure(counting(new Uint8Array(100)), ksy("meta:\n  id: t\nseq:\n  - id: e\n    type: nothing\n    repeat: until\n    repeat-until: false\ntypes:\n  nothing: {}\n"), { maxNodes: 1000 });
+    assert.equal(r.partial, true);
+  });
+});
+
+describe("errors", () => {
+  test("a .ksy that does not compile: exit 2, the compiler's message with file and line", () => {
+    const dir = makeTempDir("hexmap-struct-bad-");
+    const k = path.join(dir, "bad.ksy");
+    fs.writeFileSync(k, "meta:\n  id: bad\n  endian: le\nseq:\n  - id: a\n    type: u4\n  - id: b\n    type: no_such_type\n");
+    const r = struct(["/bin/ls", "--ksy", k]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /bad\.ksy line 8 \(\/seq\/1\/type\): unable to find type 'no_such_type'/);
+  });
+
+  test("YAML that does not parse: exit 2 with its line", () => {
+    const dir = makeTempDir("hexmap-struct-bad-");
+    const k = path.join(dir, "bad.ksy");
+    fs.writeFileSync(k, "meta:\n  id: bad\nseq:\n  - id: a\n    type: u1\n   - id: b\n");
+    const r = struct(["/bin/ls", "--ksy", k]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /bad\.ksy line 6/);
+  });
+
+  test("bad arguments: exit 2", () => {
+    assert.equal(struct([]).status, 2);
+    assert.equal(struct(["/bin/ls", "--format", "nope"]).status, 2);
+    assert.equal(struct(["/bin/ls", "--format", "png", "--ksy", "x.ksy"]).status, 2);
+    assert.equal(struct(["/bin/ls", "--max-nodes", "0"]).status, 2);
+    assert.equal(struct(["/bin/ls", "--ksy", "/no/such.ksy"]).status, 2);
+  });
+
+  test("--list-formats lists the shipped formats", () => {
+    const r = struct(["--list-formats"]);
+    assert.equal(r.status, 0);
+    for (const f of ["elf", "pe", "png", "zip", "gzip"]) assert.match(r.stdout, new RegExp(`^${f} `, "m"));
+  });
+
+  test("a file that does not match: exit 1, the tree up to the failing field, with error there", () => {
+    const r = struct(["/bin/ls", "--format", "png"]);
+    assert.equal(r.status, 1);
+    const magic = field(r.tree!, "magic");
+    assert.match(magic.error!, /not equal/);
+    assert.equal(magic.offset, 0);
+    assert.match(r.stderr, /does not match png/);
+  });
+
+  test("a read past the end: the fields before it are kept, the failing one carries the reason", async () => {
+    const bytes = Uint8Array.from([0x01, 0x02, 0x03, 0x04, 0x05, 0x06]);
+    const r = await parseStructure(counting(bytes), ksy("meta:\n  id: t\n  endian: be\nseq:\n  - id: a\n    type: u2\n  - id: rec\n    type: rec\ntypes:\n  rec:\n    seq:\n      - id: b\n        type: u2\n      - id: c\n        type: u4\n"));
+    assert.match(r.error!, /EOF|end of stream|requested/i);
+    assert.equal(val(r.tree, "a"), 0x0102);
+    const rec = field(r.tree, "rec");
+    assert.equal(val(rec, "b"), 0x0304);
+    const c = field(rec, "c");
+    assert.equal(c.offset, 4);
+    assert.ok(c.error, "the failing field has the error");
+    assert.equal(rec.error, undefined, "only the failing field is marked");
+  });
+
+  test("no shipped format matches: exit 1, saying so", () => {
+    const dir = makeTempDir("hexmap-struct-none-");
+    const f = path.join(dir, "x.txt");
+    fs.writeFileSync(f, "just text\n");
+    const r = struct([f]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no shipped format matches/);
+  });
+});
+
+describe("values", () => {
+  test("u8 past 2^53 as an exact decimal string, enums by name, strings, byte arrays in hex", async () => {
+    const bytes = new Uint8Array(8 + 8 + 1 + 4 + 3);
+    new DataView(bytes.buffer).setBigUint64(0, 0xffffffffffffffffn, true);
+    new DataView(bytes.buffer).setBigInt64(8, -2n, true);
+    bytes[16] = 2;
+    bytes.set([0x41, 0x42, 0x43, 0x00], 17);
+    bytes.set([0xde, 0xad, 0xbe], 21);
+    const r = await parseStructure(
+      counting(bytes),
+      ksy("meta:\n  id: t\n  endian: le\nseq:\n  - id: big\n    type: u8\n  - id: neg\n    type: s8\n  - id: kind\n    type: u1\n    enum: kinds\n  - id: name\n    type: str\n    size: 4\n    terminator: 0\n    encoding: ASCII\n  - id: raw\n    size: 3\nenums:\n  kinds:\n    1: one\n    2: two_things\n"),
+    );
+    assert.equal(r.error, undefined);
+    assert.equal(val(r.tree, "big"), "18446744073709551615");
+    assert.equal(val(r.tree, "neg"), -2);
+    assert.equal(val(r.tree, "kind"), 2);
+    assert.equal(field(r.tree, "kind").enum, "two_things");
+    assert.equal(val(r.tree, "name"), "ABC");
+    assert.equal(val(r.tree, "raw"), "deadbe");
+    assert.deepEqual(field(r.tree, "big").edit, { kind: "int", size: 8, signed: false, le: true });
+  });
+
+  test("imports from the .ksy's folder", () => {
+    const dir = makeTempDir("hexmap-struct-imp-");
+    fs.writeFileSync(path.join(dir, "point.ksy"), "meta:\n  id: point\n  endian: le\nseq:\n  - id: x\n    type: u2\n  - id: y\n    type: u2\n");
+    fs.writeFileSync(path.join(dir, "main.ksy"), "meta:\n  id: main\n  endian: le\n  imports:\n    - point\nseq:\n  - id: count\n    type: u1\n  - id: points\n    type: point\n    repeat: expr\n    repeat-expr: count\n");
+    fs.writeFileSync(path.join(dir, "data.bin"), Buffer.from([2, 1, 0, 2, 0, 3, 0, 4, 0]));
+    const r = struct([path.join(dir, "data.bin"), "--ksy", path.join(dir, "main.ksy")]);
+    assert.equal(r.status, 0, r.stderr);
+    const pts = field(r.tree!, "points").items!;
+    assert.deepEqual(pts.map((p) => [p.offset, val(p, "x"), val(p, "y")]), [[1, 1, 2], [5, 3, 4]]);
+    const k = loadKsyFile(path.join(dir, "main.ksy"));
+    assert.equal(loadKsy(k.main, k.resolver).files.length, 2);
+  });
+
+  test("an edited snapshot is what gets parsed", async () => {
+    const dir = makeTempDir("hexmap-struct-ed-");
+    const file = path.join(dir, "a.gz");
+    fs.writeFileSync(file, Buffer.from([0x1f, 0x8b, 8, 0, 1, 0, 0, 0, 0, 3, 0xaa, 0xbb, 1, 0, 0, 0, 5, 0, 0, 0]));
+    const ed = Editor.open(file, { readOnly: false });
+    try {
+      ed.edit(4, Uint8Array.of(0x39, 0x30, 0, 0));
+      const r = await parseStructure(ed.snapshot(), loadShippedFormat("gzip"));
+      assert.equal(val(r.tree, "mod_time"), 12345);
+    } finally {
+      ed.close();
+    }
+  });
+
+  test("magic detection", () => {
+    assert.equal(detectFormat(fs.readFileSync("/bin/ls").subarray(0, 16))?.name, "elf");
+    assert.equal(detectFormat(Buffer.from("PK\x03\x04rest", "latin1"))?.name, "zip");
+    assert.equal(detectFormat(Buffer.from([0x1f, 0x8b, 8]))?.name, "gzip");
+    assert.equal(detectFormat(Buffer.from("hello")), null);
+  });
+});
+
+describe("the sandbox", () => {
+  const fmt = ksy("meta:\n  id: evil\nseq:\n  - id: a\n    type: u1\n");
+  const evil = (body: string): { name: string; code: string }[] => [
+    {
+      name: "Evil.js",
+      code: `(function (root) {
+  function Evil(_io, _parent, _root) { this._io = _io; this._parent = _parent; this._root = _root || this; this._debug = {}; }
+  Evil.prototype._read = function () {
+    this._debug.a = { start: this._io.pos, ioOffset: this._io.byteOffset };
+    ${body}
+    this._debug.a.end = this._io.pos;
+  };
+  root.Evil = { Evil: Evil };
+})(this);`,
+    },
+  ];
+  const src = () => counting(new Uint8Array(16));
+
+  for (const [what, code] of [
+    ["process through a constructor chain", "this.a = this.constructor.constructor('return typeof process')();"],
+    ["process through the stream's class", "this.a = this._io.constructor.constructor('return process.pid')();"],
+    ["require", "this.a = typeof require === 'function' ? require('fs').readFileSync('/etc/passwd','utf8') : (function () { throw new Error('no require'); })();"],
+    ["eval", "this.a = eval('1 + 1');"],
+    ["globalThis.process", "this.a = globalThis.process.pid;"],
+  ] as const) {
+    test(`no ${what}`, async () => {
+      const r = await parseStructure(src(), fmt, { compiled: evil(code) });
+      const a = field(r.tree, "a");
+      assert.ok(r.error !== undefined || a.value === "undefined", `escaped: ${JSON.stringify(a)}`);
+      assert.notEqual(typeof a.value, "number");
+    });
+  }
+
+  test("an endless loop is stopped by the time limit", async () => {
+    const t0 = Date.now();
+    await assert.rejects(parseStructure(src(), fmt, { compiled: evil("for (;;) {}"), timeoutMs: 1000 }), (e: { code?: string; message?: string }) => e.code === "ETOOBIG" && /time limit/.test(e.message ?? ""));
+    assert.ok(Date.now() - t0 < 5000);
+  });
+
+  test("a memory hog is stopped by the memory limit", async () => {
+    await assert.rejects(
+      parseStructure(src(), fmt, { compiled: evil("var keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length));"), memoryMb: 64, timeoutMs: 20_000 }),
+      (e: { code?: string; message?: string }) => e.code === "ETOOBIG",
+    );
+  });
+
+  test("cancel stops a parse", async () => {
+    const ac = new AbortController();
+    const p = parseStructure(src(), fmt, { compiled: evil("for (;;) {}"), signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await assert.rejects(p, (e: { code?: string }) => e.code === "ECANCELED");
+  });
+});
+
+void ({} as Node | KsyText);
