@@ -21,7 +21,8 @@
 //
 // Usage: node scripts/test-wine.js [--summary=FILE] [--tests=GLOB,GLOB] [--host-tests=GLOB,GLOB]
 //                                  [--cli-tests=GLOB,GLOB] [--no-cli-stdin] [--no-build] [--timeout=SECONDS]
-// Default tests: dist/native/test/*.test.js, dist/test/engine/*.test.js, dist/test/edit/*.test.js
+// Default tests: dist/native/test/*.test.js, dist/test/engine/*.test.js, dist/test/edit/*.test.js,
+// dist/test/structure/sandbox.test.js
 // (host run: dist/native/test/*.test.js; CLI run: dist/test/shm/stdin.test.js, "none" for none);
 // they must already be compiled (tsc -> dist/). --no-cli-stdin skips e.
 // Env: HEXMAP_WIN_NODE_VERSION (default 22.22.2). The summary file gets {"passed","failed","skipped","runs":[...]} for scripts/test-all.js.
@@ -42,7 +43,7 @@ const prefixStamp = path.join(prefix, ".hexmap-ready");
 const workDir = path.join(wineDir, "work");
 const outDir = path.join(root, "build", "test-results", "wine");
 
-const DEFAULT_TESTS = ["dist/native/test/*.test.js", "dist/test/engine/*.test.js", "dist/test/edit/*.test.js"];
+const DEFAULT_TESTS = ["dist/native/test/*.test.js", "dist/test/engine/*.test.js", "dist/test/edit/*.test.js", "dist/test/structure/sandbox.test.js"];
 const DEFAULT_HOST_TESTS = ["dist/native/test/*.test.js"];
 const DEFAULT_CLI_TESTS = ["dist/test/shm/stdin.test.js"];
 
