@@ -144,6 +144,9 @@ const HOLE_BLOCK = 64 * 1024;
 // file into many small pieces) are gathered into the copy buffers: a syscall each would cost more.
 const KERNEL_COPY_MIN = 1 * MiB;
 const KERNEL_COPY_CHUNK = 64 * MiB;
+// File segments up to SMALL_SEG are read through one shared read of up to SOURCE_SPAN (rewrite).
+const SMALL_SEG = 64 * 1024;
+const SOURCE_SPAN = 1 * MiB;
 
 const fsyncAsync = promisify(fs.fsync);
 
@@ -459,6 +462,26 @@ async function rewrite(file: string, real: string, st: fs.Stats, segs: Seg[], si
       }
       resizeHook("rw-copy", index);
     };
+    // Small file segments (a replace-all cuts the file into millions) are served from one read
+    // of the source span they lie in: the segments that follow, in increasing source order and
+    // within SOURCE_SPAN of the first, are read together (one pread instead of one each).
+    const cache = { buf: Buffer.allocUnsafe(SOURCE_SPAN), start: 0, end: 0 };
+    const fillCache = async (from: number, idx: number): Promise<void> => {
+      let end = from;
+      for (let i = idx, seen = 0; i < segs.length && seen < 4096; i++) {
+        const x = segs[i]!;
+        if (x.kind !== "file") continue;
+        seen++;
+        const xs = i === idx ? from : x.start;
+        const xe = x.start + x.length;
+        if (xs < end - SMALL_SEG || xe - from > SOURCE_SPAN || x.length > SMALL_SEG) break;
+        end = Math.max(end, xe);
+      }
+      if (end - from <= SMALL_SEG) return; // nothing to share: a plain read
+      await preadFull(S, cache.buf, 0, end - from, from, file);
+      cache.start = from;
+      cache.end = end;
+    };
     const bigFileSeg = (s: Seg | undefined, from: number): boolean => kernelCopy && s !== undefined && s.kind === "file" && s.length - from >= KERNEL_COPY_MIN;
     for (let pos = 0; pos < size; ) {
       if (options.signal?.aborted) throw cancelled();
@@ -503,7 +526,10 @@ async function rewrite(file: string, real: string, st: fs.Stats, segs: Seg[], si
         }
         const n = Math.min(s.length - segOff, want - used);
         if (s.kind === "file") {
-          await preadFull(S, buf, used, n, s.start + segOff, file);
+          const from = s.start + segOff;
+          if (n <= SMALL_SEG && !(from >= cache.start && from + n <= cache.end)) await fillCache(from, segIdx);
+          if (from >= cache.start && from + n <= cache.end) cache.buf.copy(buf, used, from - cache.start, from - cache.start + n);
+          else await preadFull(S, buf, used, n, from, file);
           copied += n;
         } else if (s.kind === "bytes") {
           buf.set(s.bytes!.subarray(segOff, segOff + n), used);
