@@ -12,17 +12,21 @@ import type { Writable } from "node:stream";
 import { HexmapError } from "../engine/errors";
 import { TEXT_ENCODINGS, compilePattern, type PatternSpec, type SearchPattern, type TextEncoding } from "../engine/pattern";
 import { startSearch } from "../engine/search";
+import { compileRegex, fileRegexSource, regexMatches, type CompiledRegex } from "../engine/regex";
 import { UsageError, parseArgs, parseCount } from "./args";
 import { GuardedOutput, OutputClosed, waitForDrain } from "./output";
 import * as fs from "node:fs";
 
-const USAGE = `Usage: hexmap search FILE (--hex PATTERN | --text TEXT) [options]
+const USAGE = `Usage: hexmap search FILE (--hex PATTERN | --text TEXT | --regex RE) [options]
 
-Prints the decimal offset of each match, one per line (overlapping matches included).
+Prints the decimal offset of each match, one per line (overlapping matches included;
+--regex: non-overlapping, leftmost-first, within lines, as grep -obaP).
   --hex PATTERN      bytes in hex: "DE AD ?? EF" or "dead??ef"; ?? is any byte, ? any nibble
   --text TEXT        text to find
+  --regex RE         regular expression (grep -P syntax, linear-time subset), over bytes
+  --utf8             --regex: match UTF-8 characters instead of bytes
   --encoding E       text encoding: utf8 (default), utf16le, utf16be, ascii
-  -i, --ignore-case  ASCII letters match either case (text only)
+  -i, --ignore-case  ASCII letters match either case (text and regex)
   --from N           start at byte N (with --backward: matches that start before N)
   --backward         list matches from the end (or from --from) towards the start
   -c, --count        print the number of matches instead
@@ -41,6 +45,7 @@ const HIGH_WATER = 4 * 1024 * 1024;
 interface SearchArgs {
   file: string;
   pattern: SearchPattern;
+  regex?: CompiledRegex;
   from?: number;
   backward: boolean;
   count: boolean;
@@ -51,6 +56,8 @@ function parseSearchArgs(argv: string[]): SearchArgs | "help" {
   const { options, positionals } = parseArgs(argv, [
     { long: "hex", value: true },
     { long: "text", value: true },
+    { long: "regex", value: true },
+    { long: "utf8", value: false },
     { long: "encoding", value: true },
     { long: "ignore-case", short: "i", value: false },
     { long: "from", value: true },
@@ -65,9 +72,33 @@ function parseSearchArgs(argv: string[]): SearchArgs | "help" {
   }
   const hex = options.get("hex");
   const text = options.get("text");
-  if ((hex === undefined) === (text === undefined)) throw new UsageError("give exactly one of --hex PATTERN or --text TEXT");
+  const regexText = options.get("regex");
+  if ([hex, text, regexText].filter((x) => x !== undefined).length !== 1) throw new UsageError("give exactly one of --hex PATTERN, --text TEXT or --regex RE");
   const encoding = options.get("encoding");
   const ignoreCase = options.has("ignore-case");
+  if (options.has("utf8") && typeof regexText !== "string") throw new UsageError("--utf8 applies to --regex");
+  if (typeof regexText === "string") {
+    if (encoding !== undefined) throw new UsageError("--encoding applies to --text; use --utf8 with --regex");
+    if (options.has("backward")) throw new UsageError("--backward is not supported with --regex");
+    let regex: CompiledRegex;
+    try {
+      regex = compileRegex(regexText, { ignoreCase, utf8: options.has("utf8") });
+    } catch (err) {
+      if (err instanceof HexmapError && err.code === "EINVAL") throw new UsageError(err.message);
+      throw err;
+    }
+    const from = options.get("from");
+    const max = options.get("max");
+    return {
+      file: positionals[0]!,
+      pattern: { bytes: new Uint8Array(0), description: regex.description },
+      regex,
+      ...(typeof from === "string" ? { from: parseCount(from, "--from") } : {}),
+      backward: false,
+      count: options.has("count"),
+      ...(typeof max === "string" ? { max: parseCount(max, "--max") } : {}),
+    };
+  }
   let spec: PatternSpec;
   if (typeof hex === "string") {
     if (encoding !== undefined) throw new UsageError("--encoding applies to --text, not --hex");
@@ -134,6 +165,7 @@ export async function runSearch(argv: string[], out: Writable = process.stdout):
     out.write(USAGE);
     return 0;
   }
+  if (args.regex) return runRegex(args, args.regex, out);
   const { file, pattern } = args;
   const m = pattern.bytes.length;
   const max = args.max ?? Number.MAX_SAFE_INTEGER;
@@ -212,4 +244,38 @@ function sizeOf(file: string): number {
       cause: err,
     });
   }
+}
+
+/** `--regex`: grep -obaP's offsets (or rg --count-matches' number), streamed with backpressure. */
+async function runRegex(args: SearchArgs, regex: CompiledRegex, out: Writable): Promise<number> {
+  const max = args.max ?? Number.MAX_SAFE_INTEGER;
+  const size = sizeOf(args.file);
+  if (args.from !== undefined && args.from > size) throw new UsageError(`--from ${args.from} is past the end of ${args.file} (${size} bytes)`);
+  const src = fileRegexSource({ path: args.file }, { sync: true });
+  const lines = new Lines(out);
+  let n = 0;
+  try {
+    if (max === 0) {
+      if (args.count) out.write("0\n");
+      return 1;
+    }
+    for await (const batch of regexMatches(src, regex, { ...(args.from !== undefined ? { from: args.from } : {}) })) {
+      const take = Math.min(batch.starts.length, max - n);
+      n += take;
+      if (!args.count) {
+        lines.write(take === batch.starts.length ? batch.starts : batch.starts.slice(0, take));
+        await lines.drain();
+      }
+      if (n >= max) break;
+    }
+    if (args.count) out.write(`${n}\n`);
+    else await lines.flush();
+  } catch (err) {
+    if (err instanceof OutputClosed) return n > 0 ? 0 : 1;
+    throw err;
+  } finally {
+    lines.detach();
+    src.close();
+  }
+  return n > 0 ? 0 : 1;
 }
