@@ -5,6 +5,7 @@
 //            insert), 1000 times (undone in between): p50/p99 engine side; peer a plain pread.
 //   reads    random 4 KiB reads, before and after 100 000 scattered inserts: p50/p99, ratio.
 //   memory   1 000 000 scattered one-byte inserts: heap bytes per edit; undo of all of them.
+//   replace  replace all of 1 000 000 places in a real 2 GiB file: the edit, heap per place, the save.
 //   rewrite  a real 4 GiB file (BENCH_SAVE_GIB) with one insert at offset 0, saved by rewrite;
 //            peer `cp --reflink=never FILE COPY && sync` on the same disk.
 //   in-place the same insert saved in place (v2 journal, the whole tail moved); same peer (the
@@ -22,7 +23,7 @@ import { GiB, MiB, Rng, cleanupFixtures, makeSparseFile, makeTempDir } from "../
 import { median, percentile, root, writeResult, type Row } from "./common";
 
 const SAVE_GIB = Number(process.env.BENCH_SAVE_GIB ?? 4);
-const only = new Set((process.env.BENCH_EDIT_PARTS ?? "insert,reads,memory,rewrite,in-place").split(","));
+const only = new Set((process.env.BENCH_EDIT_PARTS ?? "insert,reads,memory,replace,rewrite,in-place").split(","));
 
 function gc(): void {
   v8.setFlagsFromString("--expose-gc");
@@ -117,6 +118,35 @@ async function benchMemory(dir: string, rows: Row[]): Promise<void> {
   }
 }
 
+/** Replace all: 1 000 000 places in a 2 GiB file (a real one), one undo step, then the save. */
+async function benchReplaceAll(dir: string, rows: Row[]): Promise<void> {
+  const file = path.join(dir, "replace-2GiB.bin");
+  makeDataFile(file, 2 * GiB);
+  const ed = Editor.open(file);
+  try {
+    const n = 1_000_000;
+    const stride = Math.floor((2 * GiB) / n);
+    const starts = new Float64Array(n);
+    for (let k = 0; k < n; k++) starts[k] = k * stride + 13;
+    gc();
+    const h0 = process.memoryUsage().heapUsed;
+    const t0 = performance.now();
+    ed.replaceAll(starts, 5, Buffer.from("REPLACED"));
+    const t1 = performance.now();
+    gc();
+    const h1 = process.memoryUsage().heapUsed;
+    const t2 = performance.now();
+    const r = await ed.save();
+    const t3 = performance.now();
+    rows.push({ name: "replace all, 1 000 000 places in 2 GiB: edit", unit: "ms", value: t1 - t0, note: "goal < 2000 (one undo step)" });
+    rows.push({ name: "  … heap per place", unit: "bytes", value: (h1 - h0) / n });
+    rows.push({ name: `  … save (${r.strategy})`, unit: "ms", value: t3 - t2, note: Object.entries(r.timings ?? {}).map(([k, v]) => `${k} ${Math.round(v)}`).join(", ") });
+  } finally {
+    ed.close();
+    fs.rmSync(file, { force: true });
+  }
+}
+
 function makeDataFile(file: string, bytes: number): void {
   const fd = fs.openSync(file, "w");
   const chunk = Buffer.alloc(16 * MiB);
@@ -178,6 +208,7 @@ async function main(): Promise<void> {
     if (only.has("insert")) await benchInsert(dir, rows);
     if (only.has("reads")) await benchReads(dir, rows);
     if (only.has("memory")) await benchMemory(dir, rows);
+    if (only.has("replace")) await benchReplaceAll(dir, rows);
     if (only.has("rewrite")) await benchSave(dir, rows, "rewrite");
     if (only.has("in-place")) await benchSave(dir, rows, "in-place");
   } finally {

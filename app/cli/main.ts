@@ -36,6 +36,16 @@ const COMMANDS: Record<string, Command> = {
     about: "find byte patterns or text (offsets, or --count)",
     load: () => (require("./search") as { runSearch: Runner }).runSearch,
   },
+  strings: {
+    usage: "strings FILE [-n MIN] [--encoding ascii|utf16le|all]",
+    about: "printable strings with offsets, like strings -a -t d",
+    load: () => (require("./strings") as { runStrings: Runner }).runStrings,
+  },
+  replace: {
+    usage: "replace FILE (--hex P | --text T | --regex RE) (--with-hex R | --with-text R) [--max N] [--strategy S]",
+    about: "replace every match (any length), saved once, crash-safe",
+    load: () => (require("./replace") as { runReplace: Runner }).runReplace,
+  },
   shm: {
     usage: "shm (write|read|unlink) NAME [options]",
     about: "create, write and read named shared memory",
