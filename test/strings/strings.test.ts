@@ -175,3 +175,34 @@ test("cancel stops the scan; bad options are EINVAL / ERANGE", async () => {
     src.close();
   }
 });
+
+test("CLI (ascii, straight from the mapped bytes): runs across its 4 MiB reads, runs of MiBs, every -n: strings' bytes", { skip: !hasStrings && "binutils is not installed" }, () => {
+  const rng = new Rng(77);
+  const parts: Buffer[] = [];
+  let size = 0;
+  const alphabet = Buffer.from(" \tabcXYZ019~");
+  while (size < 13 * 1024 * 1024) {
+    const r = rng.below(100);
+    let b: Buffer;
+    if (r < 50) {
+      b = Buffer.alloc(1 + rng.below(12));
+      for (let i = 0; i < b.length; i++) b[i] = alphabet[rng.below(alphabet.length)]!;
+    } else if (r < 51) b = Buffer.alloc(1 + rng.below(3_000_000), 0x51); // runs of up to 3 MB: across reads
+    else {
+      b = Buffer.alloc(1 + rng.below(6));
+      for (let i = 0; i < b.length; i++) b[i] = rng.below(256);
+    }
+    parts.push(b);
+    size += b.length;
+  }
+  // A run ending exactly at a read boundary, and one starting there.
+  const data = Buffer.concat(parts);
+  data.fill(0x41, 4 * 1024 * 1024 - 10, 4 * 1024 * 1024);
+  data[4 * 1024 * 1024] = 0;
+  data.fill(0x42, 8 * 1024 * 1024, 8 * 1024 * 1024 + 5);
+  data[8 * 1024 * 1024 - 1] = 1;
+  const file = makeFile(data, "cli-chunks.bin");
+  for (const n of ["1", "4", "9", "100000"]) {
+    assert.equal(execFileSync(process.execPath, [HEXMAP, "strings", file, "-n", n], { maxBuffer: 256 * 1024 * 1024 }).toString("latin1"), gnu(file, ["-n", n]), `-n ${n}`);
+  }
+});
