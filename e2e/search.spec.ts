@@ -190,4 +190,41 @@ test.describe("search bar", () => {
       await expect(hexmap.page.getByTestId("search-message")).toContainText("No match", { timeout: 20_000 });
     });
   });
+  test("regex mode: an invalid pattern shows its message and position before Enter; Find all lists every match with its length", async ({ hexmap }) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexmap-e2e-regex-"));
+    try {
+      const text = "GET /a id=12 ok\nGET /b id=3456 ok\nPOST /c ID=7 id=890\n" + "\x00\x01\x02\xff".repeat(64);
+      const file = path.join(dir, "regex.bin");
+      fs.writeFileSync(file, text, "latin1");
+      const expected = [...text.matchAll(/id=\d+/g)].map((m) => ({ at: m.index!, len: m[0].length }));
+      await hexmap.open(file);
+      const input = await openSearch(hexmap);
+      await hexmap.page.getByTestId("search-mode").selectOption("regex");
+      await expect(hexmap.page.getByTestId("search-utf8")).toBeVisible();
+      await input.fill("id=(\\d+");
+      await expect(hexmap.page.getByTestId("search-error")).toContainText("position");
+      await expect(hexmap.page.getByTestId("search-all")).toBeDisabled();
+      await expect(hexmap.page.getByTestId("search-next")).toBeDisabled();
+      await input.fill("id=\\d+");
+      await expect(hexmap.page.getByTestId("search-error")).toHaveCount(0);
+      await hexmap.page.getByTestId("search-all").click();
+      await expect(hexmap.page.getByTestId("search-summary")).toHaveText(`${expected.length} matches`, { timeout: 10_000 });
+      const listed = await hexmap.page.getByTestId("search-result").evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.offset)));
+      expect(listed).toEqual(expected.map((e) => e.at));
+      // Each hit is marked with its own length.
+      const second = hexmap.page.locator(`[data-testid=search-result][data-offset="${expected[1]!.at}"]`);
+      await expect(second.locator("mark")).toHaveText(hexOf(Buffer.from(text.slice(expected[1]!.at, expected[1]!.at + expected[1]!.len), "latin1")));
+      await expect.poll(async () => (await hexmap.status()).selStart).toBe(expected[0]!.at);
+      expect((await hexmap.status()).selLength).toBe(expected[0]!.len);
+      // Next from the first hit: the second, selected with its length; any case adds ID=7.
+      await input.press("Enter");
+      await expect.poll(async () => (await hexmap.status()).selStart).toBe(expected[1]!.at);
+      expect((await hexmap.status()).selLength).toBe(expected[1]!.len);
+      await hexmap.page.getByTestId("search-ignore-case").check();
+      await hexmap.page.getByTestId("search-all").click();
+      await expect(hexmap.page.getByTestId("search-summary")).toHaveText(`${expected.length + 1} matches`, { timeout: 10_000 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -176,6 +176,12 @@ export class EditableFile {
     return { ...this.state(docId), start: r.start, end: r.end };
   }
 
+  /** Replace all (app/protocol/search.ts replace-all): sorted non-overlapping ranges give way to `bytes`, one undo step; null when nothing changed. */
+  replaceAll(starts: ArrayLike<number>, lengths: ArrayLike<number> | number, bytes: Uint8Array): { start: number; end: number } | null {
+    const r = this.ed.replaceAll(starts, lengths, bytes);
+    return r ? { start: r.start, end: r.end } : null;
+  }
+
   /** Overwrites (or inserts, with `insert`) `length` bytes of `pattern` repeated. */
   fill(docId: string, offset: number, length: number, pattern: Uint8Array, insert: boolean): EditResult {
     let r;

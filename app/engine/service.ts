@@ -19,9 +19,10 @@ import { Editor } from "./editor";
 import { HexmapError, toHexmapError } from "./errors";
 import { BookmarkStore } from "./bookmarks";
 import { handlePanelRequest, type PanelContext } from "./panels-service";
-import { prepareSearch } from "./search-service";
+import { prepareSearch, replaceAllIn } from "./search-service";
 import { LinesService, type LinesServiceOptions } from "./lines-service";
 import { handleStructRequest } from "../structure/struct-service";
+import { handleStringsRequest } from "./strings-service";
 import {
   parseRequest,
   type DocumentInfo,
@@ -726,6 +727,12 @@ export class Service implements DocumentHolder {
           search.run({ jobId, signal, deliver: (event) => this.deliver(event) }),
         );
       }
+      case "replace-all": {
+        const doc = this.editable(req.docId);
+        const r = await this.job(req.docId, "replace-all", (progress, signal) => replaceAllIn(req, doc, req.docId, progress, signal));
+        if (r.replaced > 0) this.changed(req.docId);
+        return r;
+      }
       case "bytemap":
       case "histogram":
       case "hash":
@@ -747,6 +754,8 @@ export class Service implements DocumentHolder {
       case "struct-formats":
       case "struct-parse":
         return handleStructRequest(req, { doc: (docId) => this.doc(docId), job: (docId, op, work) => this.job(docId, op, work) });
+      case "strings":
+        return handleStringsRequest(req, { doc: (docId) => this.doc(docId), job: (docId, op, work) => this.job(docId, op, work), deliver: (event) => this.deliver(event) });
       default:
         return this.dispatchEdit(req);
     }

@@ -9,9 +9,10 @@
 import { z } from "zod";
 import { docId, filePath, offset, reqId } from "./fields";
 import { PANEL_REQUESTS, type PanelEvent, type PanelJobOp, type PanelResultMap } from "./panels";
-import { SearchRequest, type SearchDone, type SearchEvent, type SearchJobOp } from "./search";
+import { ReplaceAllRequest, SearchRequest, type ReplaceAllResult, type SearchDone, type SearchEvent, type SearchJobOp } from "./search";
 import { LINES_REQUESTS, type LinesDone, type LinesEvent, type LinesJobOp, type LinesResultMap } from "./lines";
 import { STRUCT_REQUESTS, type StructJobOp, type StructResultMap } from "./structure";
+import { STRINGS_REQUESTS, type StringsEvent, type StringsJobOp, type StringsResultMap } from "./strings";
 
 /** Largest read a single request may ask for (the renderer reads 64 KiB pages). */
 export const MAX_READ_LENGTH = 16 * 1024 * 1024;
@@ -262,8 +263,10 @@ export const Request = z.discriminatedUnion("type", [
   WatchPauseRequest,
   ...PANEL_REQUESTS,
   SearchRequest,
+  ReplaceAllRequest,
   ...LINES_REQUESTS,
   ...STRUCT_REQUESTS,
+  ...STRINGS_REQUESTS,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];
@@ -324,7 +327,7 @@ export interface ByteRange {
   length: number;
 }
 
-export interface ResultMap extends PanelResultMap, LinesResultMap, StructResultMap {
+export interface ResultMap extends PanelResultMap, LinesResultMap, StructResultMap, StringsResultMap {
   open: DocumentInfo;
   "open-dropped": DocumentInfo;
   list: { documents: DocumentInfo[] };
@@ -347,6 +350,8 @@ export interface ResultMap extends PanelResultMap, LinesResultMap, StructResultM
   "watch-pause": { docId: string; paused: boolean };
   /** A detached job: events follow (app/protocol/search.ts). */
   search: { jobId: string };
+  /** Find & Replace: a job (job-progress, cancel); the reply when it ends (app/protocol/search.ts). */
+  "replace-all": ReplaceAllResult;
 }
 
 /**
@@ -383,10 +388,12 @@ export type Event =
   | SearchEvent
   /** The log view: index progress, follow (grew/rotated), filter hits (app/protocol/lines.ts). */
   | LinesEvent
+  /** Strings found by a `strings` job (app/protocol/strings.ts). */
+  | StringsEvent
   /** The end of a detached job (one whose reply was just its jobId: search): its result or its error. */
   | { event: "job-done"; jobId: string; docId: string; op: JobOp; result?: SearchDone | LinesDone; error?: ProtocolError };
 export type EventName = Event["event"];
-export type JobOp = "save" | "save-as" | "recover" | PanelJobOp | SearchJobOp | LinesJobOp | StructJobOp;
+export type JobOp = "save" | "save-as" | "recover" | PanelJobOp | SearchJobOp | LinesJobOp | StructJobOp | StringsJobOp;
 
 /** Anything a host sends to a client. */
 export type ServerMessage = Reply | Event;

@@ -9,3 +9,5 @@ export const MAX_SEARCH_PATTERN_CHARS = 1024 * 1024;
 export const MAX_SEARCH_HITS = 100_000;
 /** find-all: hits kept when the request does not say. */
 export const DEFAULT_SEARCH_HITS = 10_000;
+/** Longest regular expression accepted (app/engine/regex.ts MAX_REGEX_CHARS). */
+export const MAX_REGEX_PATTERN_CHARS = 64 * 1024;

@@ -18,8 +18,9 @@
 import { z } from "zod";
 
 import { docId, offset, reqId } from "./fields";
+import type { EditState } from "./messages";
 
-import { MAX_SEARCH_HITS, MAX_SEARCH_PATTERN_CHARS, SEARCH_ENCODINGS } from "./search-constants";
+import { MAX_REGEX_PATTERN_CHARS, MAX_SEARCH_HITS, MAX_SEARCH_PATTERN_CHARS, SEARCH_ENCODINGS } from "./search-constants";
 export * from "./search-constants";
 
 export const SearchPatternSpec = z.discriminatedUnion("kind", [
@@ -29,6 +30,15 @@ export const SearchPatternSpec = z.discriminatedUnion("kind", [
     text: z.string().max(MAX_SEARCH_PATTERN_CHARS),
     encoding: z.enum(SEARCH_ENCODINGS),
     ignoreCase: z.boolean().optional(),
+  }),
+  // A regular expression over the bytes (app/engine/regex.ts: grep -P syntax, linear time):
+  // matches are non-overlapping, leftmost-first, and of any length — their lengths come with
+  // them (search-hit `lengths`, SearchDone `lengths`).
+  z.strictObject({
+    kind: z.literal("regex"),
+    regex: z.string().max(MAX_REGEX_PATTERN_CHARS),
+    ignoreCase: z.boolean().optional(),
+    utf8: z.boolean().optional(),
   }),
 ]);
 export type SearchPatternSpec = z.infer<typeof SearchPatternSpec>;
@@ -67,8 +77,10 @@ export interface SearchDone {
   /** The range searched. */
   from: number;
   to: number;
-  /** Encoded pattern length in bytes (a hit covers [offset, offset + patternLength)). */
+  /** Encoded pattern length in bytes (a hit covers [offset, offset + patternLength)); regex: the longest hit's length (0 when none). */
   patternLength: number;
+  /** Regex only: each hit's length, parallel to `hits` (find all: to the search-hit offsets). */
+  lengths?: number[];
   /** How the pattern reads: hex "DE AD ?? EF" or text "…" (utf16le, ignore case). */
   description: string;
   /** Always false now: an edited document is searched as the user sees it (kept for older clients). */
@@ -78,6 +90,40 @@ export interface SearchDone {
 }
 
 export type SearchEvent =
-  | { event: "search-hit"; jobId: string; docId: string; offsets: number[] };
+  | { event: "search-hit"; jobId: string; docId: string; offsets: number[]; lengths?: number[] };
 
-export type SearchJobOp = "search";
+export type SearchJobOp = "search" | "replace-all";
+
+/** Longest replacement accepted (bytes). */
+export const MAX_REPLACEMENT_BYTES = 1024 * 1024;
+
+/**
+ * Replace all (Find & Replace): every non-overlapping match of `pattern`, left to right (the first
+ * `max` only, when given), in the document as the user sees it, gives way to `bytes` — ONE undo
+ * step. Runs as a job (job-progress op "replace-all", `cancel {jobId}`); the reply comes when it
+ * ends. Nothing is written to the file until Save. EACCES on a read-only document; EINVAL for a
+ * regex that can match nothing; EBUSY when the document changed while its matches were found.
+ */
+export const ReplaceAllRequest = z.strictObject({
+  id: reqId,
+  type: z.literal("replace-all"),
+  docId,
+  pattern: SearchPatternSpec,
+  /** The replacement (may be empty: deletes the matches); `bytes` so it travels in the binary frame. */
+  bytes: z
+    .custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "bytes (the replacement) must be a Uint8Array" })
+    .refine((b) => b.length <= MAX_REPLACEMENT_BYTES, { message: `the replacement must hold at most ${MAX_REPLACEMENT_BYTES} bytes` }),
+  max: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+});
+export type ReplaceAllRequest = z.infer<typeof ReplaceAllRequest>;
+
+export interface ReplaceAllResult extends EditState {
+  /** Matches replaced (0: nothing matched, or canceled before replacing: the document is unchanged). */
+  replaced: number;
+  canceled: boolean;
+  /** The changed range in the document now: the first match's start to the last replacement's end (start = end = 0 when nothing changed). */
+  start: number;
+  end: number;
+  /** The document's size before the replace. */
+  sizeBefore: number;
+}

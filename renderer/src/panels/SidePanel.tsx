@@ -13,6 +13,7 @@ import { CopyExport } from "./CopyExport";
 import { Histogram } from "./Histogram";
 import { Inspector } from "./Inspector";
 import { StructurePanel } from "../structure/StructurePanel";
+import { StringsPanel } from "./StringsPanel";
 import type { Range } from "./scope";
 import type { EditSession } from "../editing/session";
 import "./panels.css";
@@ -25,6 +26,7 @@ export const PANEL_TABS = [
   { id: "copy", label: "Copy / Export" },
   { id: "compare", label: "Compare" },
   { id: "structure", label: "Structure" },
+  { id: "strings", label: "Strings" },
 ] as const;
 export type PanelTab = (typeof PANEL_TABS)[number]["id"];
 
@@ -125,6 +127,7 @@ export function SidePanel({ api, doc, docs, cache, view, setView, bpr, onNotice,
           {tab === "inspector" && <Inspector api={api} doc={doc} cache={cache} cursor={view.cursor} onNotice={onNotice} />}
           {tab === "bookmarks" && <Bookmarks doc={doc} state={bookmarks} selection={selection} cursor={view.cursor} onJump={jump} onNotice={onNotice} />}
           {tab === "structure" && <StructurePanel api={api} doc={doc} cursor={view.cursor} onJump={jump} onNotice={onNotice} />}
+          {tab === "strings" && <StringsPanel api={api} doc={doc} onJump={jump} />}
           {tab === "histogram" && <Histogram api={api} doc={doc} selection={selection} />}
           {tab === "checksums" && <ChecksumPanel api={api} doc={doc} selection={selection} onNotice={onNotice} />}
           {tab === "copy" && <CopyExport api={api} doc={doc} cache={cache} selection={selection} onNotice={onNotice} />}

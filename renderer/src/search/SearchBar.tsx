@@ -54,6 +54,8 @@ type Message = { kind: "info" | "error" | "warn"; text: string } | null;
 interface AllResults {
   docId: string;
   hits: number[];
+  /** Regex: each hit's length (parallel to hits). */
+  lengths?: number[];
   total: number;
   length: number;
   done: boolean;
@@ -64,8 +66,23 @@ function focusGrid(): void {
   (document.querySelector("[data-testid=hex-grid]") as HTMLElement | null)?.focus();
 }
 
+/** Hits (sorted starts, of one length or of `lengths`) after an edit: moved, or dropped when their bytes changed. */
+export function shiftHits(starts: readonly number[], length: number, lengths: readonly number[] | undefined, edit: RangeEdit): { starts: number[]; lengths?: number[] } {
+  if (!lengths) return { starts: shiftStarts(starts, length, edit) as number[] };
+  const outS: number[] = [];
+  const outL: number[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const r = shiftRange({ offset: starts[i]!, length: lengths[i]! }, edit, "strict");
+    if (!r) continue;
+    outS.push(r.offset);
+    outL.push(r.length);
+  }
+  return { starts: outS, lengths: outL };
+}
+
 function describe(q: SearchQuery): string {
   if (q.mode === "hex") return `hex ${q.text.trim()}`;
+  if (q.mode === "regex") return `/${q.text}/${q.utf8 || q.ignoreCase ? ` (${[q.utf8 ? "UTF-8" : "", q.ignoreCase ? "any case" : ""].filter(Boolean).join(", ")})` : ""}`;
   return `“${q.text}” (${ENCODING_LABELS[q.encoding]}${q.ignoreCase ? ", any case" : ""})`;
 }
 
@@ -105,6 +122,12 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
     for (const e of edits.current) if (e.docId === docId && e.gen > version) out = shiftStarts(out, length, e.edit);
     return out as number[];
   }, []);
+  /** since() for regex hits, each with its own length. */
+  const sinceEach = useCallback((docId: string, version: number, starts: number[], lengths: number[]): { starts: number[]; lengths: number[] } => {
+    let out = { starts, lengths };
+    for (const e of edits.current) if (e.docId === docId && e.gen > version) out = shiftHits(out.starts, 0, out.lengths, e.edit) as { starts: number[]; lengths: number[] };
+    return out;
+  }, []);
   useEffect(() => {
     if (!editing) return;
     return editing.onEdit((docId, edit, gen) => {
@@ -117,6 +140,10 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
       });
       setAll((a) => {
         if (!a || a.docId !== docId) return a;
+        if (a.lengths) {
+          const moved = shiftHits(a.hits, a.length, a.lengths, edit);
+          return { ...a, hits: moved.starts, lengths: moved.lengths!, total: a.total - (a.hits.length - moved.starts.length) };
+        }
         const hits = shiftStarts(a.hits, a.length, edit) as number[];
         return hits === a.hits ? a : { ...a, hits, total: a.total - (a.hits.length - hits.length) };
       });
@@ -128,7 +155,14 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
     const cur = current && current.docId === doc.docId ? current : null;
     const list = all && all.docId === doc.docId ? all : null;
     if (!cur && !list) onFound(null);
-    else onFound({ starts: list ? list.hits : cur ? [cur.offset] : [], length: (list ?? cur)!.length, current: cur ? cur.offset : null });
+    else
+      onFound({
+        starts: list ? list.hits : cur ? [cur.offset] : [],
+        length: Math.max(list ? list.length : 0, cur ? cur.length : 0),
+        ...(list?.lengths ? { lengths: list.lengths } : {}),
+        current: cur ? cur.offset : null,
+        ...(cur ? { currentLength: cur.length } : {}),
+      });
   }, [current, all, doc.docId, onFound]);
   useEffect(() => () => onFound(null), [onFound]);
 
@@ -141,7 +175,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
   );
 
   const runJob = useCallback(
-    (direction: SearchDirection, from: number | undefined, what: string, onHits?: (offsets: number[]) => void): Promise<SearchDone> => {
+    (direction: SearchDirection, from: number | undefined, what: string, onHits?: (offsets: number[], lengths?: number[]) => void): Promise<SearchDone> => {
       const { doc, check } = latest.current;
       if (!check.ok) return Promise.reject(new SearchError("EINVAL", check.error));
       running.current?.cancel();
@@ -215,12 +249,18 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
           }
           wrapped = true;
         }
-        const hit = since(doc.docId, r.version, r.hits.slice(0, 1), r.patternLength)[0];
+        let hit: number | undefined;
+        let hitLength = r.patternLength;
+        if (r.lengths) {
+          const moved = sinceEach(doc.docId, r.version, r.hits.slice(0, 1), r.lengths.slice(0, 1));
+          hit = moved.starts[0];
+          hitLength = moved.lengths[0] ?? 0;
+        } else hit = since(doc.docId, r.version, r.hits.slice(0, 1), r.patternLength)[0];
         if (hit === undefined) {
           setMessage({ kind: "warn", text: `No match for ${describe(query)} in the file.` });
           return;
         }
-        goTo(hit, r.patternLength);
+        goTo(hit, hitLength);
         setMessage(
           wrapped
             ? {
@@ -233,7 +273,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
         if (mine === seq.current) reportError(err);
       }
     },
-    [runJob, goTo, reportError, since],
+    [runJob, goTo, reportError, since, sinceEach],
   );
 
   const findAll = useCallback(async () => {
@@ -245,32 +285,51 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
     const docId = doc.docId;
     const base = doc.generation;
     const hits: number[] = [];
+    const regex = check.spec.kind === "regex";
+    const lens: number[] = [];
     const mine = ++seq.current;
     setMessage(null);
-    setAll({ docId, hits: [], total: 0, length: check.length, done: false, canceled: false });
+    setAll({ docId, hits: [], ...(regex ? { lengths: [] } : {}), total: 0, length: check.length, done: false, canceled: false });
     let last = 0;
+    let longest = 0;
     try {
-      const r = await runJob("all", 0, "Finding all", (offsets) => {
+      const r = await runJob("all", 0, "Finding all", (offsets, lengths) => {
         for (const o of offsets) hits.push(o);
+        if (lengths) for (const l of lengths) {
+          lens.push(l);
+          if (l > longest) longest = l;
+        }
         const now = Date.now();
-        if (now - last > 150 && mine === seq.current) {
+        if (regex && now - last > 150 && mine === seq.current) {
+          last = now;
+          const shown = sinceEach(docId, base, hits.slice(), lens.slice());
+          setAll({ docId, hits: shown.starts, lengths: shown.lengths, total: shown.starts.length, length: longest, done: false, canceled: false });
+        } else if (now - last > 150 && mine === seq.current) {
           last = now;
           const shown = since(docId, base, hits, check.length);
           setAll({ docId, hits: shown === hits ? hits.slice() : shown, total: shown.length, length: check.length, done: false, canceled: false });
         }
       });
       if (mine !== seq.current) return;
-      const shown = since(docId, r.version, hits, r.patternLength);
-      setAll({ docId, hits: shown, total: r.total - (hits.length - shown.length), length: r.patternLength, done: true, canceled: r.canceled });
+      let first: { offset: number; length: number } | undefined;
+      if (regex) {
+        const shown = sinceEach(docId, r.version, hits, lens);
+        setAll({ docId, hits: shown.starts, lengths: shown.lengths, total: r.total - (hits.length - shown.starts.length), length: Math.max(longest, r.patternLength), done: true, canceled: r.canceled });
+        if (shown.starts[0] !== undefined) first = { offset: shown.starts[0], length: shown.lengths[0]! };
+      } else {
+        const shown = since(docId, r.version, hits, r.patternLength);
+        setAll({ docId, hits: shown, total: r.total - (hits.length - shown.length), length: r.patternLength, done: true, canceled: r.canceled });
+        if (shown[0] !== undefined) first = { offset: shown[0], length: r.patternLength };
+      }
       if (r.total === 0 && !r.canceled) setMessage({ kind: "warn", text: `No match for ${describe(latest.current.query)} in the file.` });
       else if (r.canceled) setMessage({ kind: "info", text: "Search canceled: the list shows what was found so far." });
-      else if (shown[0] !== undefined) goTo(shown[0], r.patternLength);
+      else if (first) goTo(first.offset, first.length);
     } catch (err) {
       if (mine !== seq.current) return;
       setAll(null);
       reportError(err);
     }
-  }, [runJob, goTo, reportError, since]);
+  }, [runJob, goTo, reportError, since, sinceEach]);
 
   const cancel = useCallback(() => running.current?.cancel(), []);
 
@@ -351,14 +410,15 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
         >
           <option value="hex">Hex</option>
           <option value="text">Text</option>
+          <option value="regex">Regex</option>
         </select>
         <input
           ref={inputRef}
           className={inlineError ? "invalid" : ""}
           data-testid="search-input"
-          aria-label={query.mode === "hex" ? "Hex bytes to find" : "Text to find"}
+          aria-label={query.mode === "hex" ? "Hex bytes to find" : query.mode === "regex" ? "Regular expression to find" : "Text to find"}
           aria-invalid={inlineError ? true : undefined}
-          placeholder={query.mode === "hex" ? "Hex bytes, e.g. DE AD ?? EF" : "Text to find"}
+          placeholder={query.mode === "hex" ? "Hex bytes, e.g. DE AD ?? EF" : query.mode === "regex" ? "Regular expression, e.g. id=\\d+" : "Text to find"}
           spellCheck={false}
           autoComplete="off"
           value={query.text}
@@ -374,7 +434,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
           aria-label="Text encoding"
           data-testid="search-encoding"
           value={query.encoding}
-          disabled={query.mode === "hex"}
+          disabled={query.mode !== "text"}
           onChange={(e) => setQuery((q) => ({ ...q, encoding: e.target.value as SearchEncoding }))}
         >
           {SEARCH_ENCODINGS.map((enc) => (
@@ -393,6 +453,12 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
           />
           Any case
         </label>
+        {query.mode === "regex" && (
+          <label className="search-case" title="Match UTF-8 characters instead of bytes ('.' is one whole character)">
+            <input type="checkbox" data-testid="search-utf8" checked={query.utf8 === true} onChange={(e) => setQuery((q) => ({ ...q, utf8: e.target.checked }))} />
+            UTF-8
+          </label>
+        )}
         <button type="button" data-testid="search-prev" disabled={!check.ok} onClick={() => void findStep("backward")} title="Find previous (Shift+F3)">
           ◀ Previous
         </button>
@@ -432,7 +498,7 @@ export function SearchBar({ api, doc, view, setView, bpr, onFound, editing = nul
           doc={doc}
           results={listed}
           current={current && current.docId === doc.docId ? current.offset : null}
-          onPick={(offset) => goTo(offset, listed.length)}
+          onPick={(offset, index) => goTo(offset, listed.lengths ? (listed.lengths[index] ?? listed.length) : listed.length)}
         />
       )}
     </div>
@@ -448,14 +514,16 @@ interface ResultRowProps {
   size: number;
   hits: readonly number[];
   length: number;
+  lengths: readonly number[] | undefined;
   current: number | null;
   digits: number;
   snippets: Map<string, Uint8Array>;
   onPick(offset: number): void;
 }
 
-function ResultRow({ index, style, ariaAttributes, api, docId, generation, size, hits, length, current, digits, snippets, onPick }: RowComponentProps<ResultRowProps>) {
+function ResultRow({ index, style, ariaAttributes, api, docId, generation, size, hits, length: common, lengths, current, digits, snippets, onPick }: RowComponentProps<ResultRowProps>) {
   const hit = hits[index]!;
+  const length = lengths ? (lengths[index] ?? common) : common;
   const start = Math.max(0, hit - CONTEXT_BEFORE);
   const key = `${docId}:${generation}:${start}`;
   const [bytes, setBytes] = useState<Uint8Array | null>(() => snippets.get(key) ?? null);
@@ -518,7 +586,7 @@ function ResultRow({ index, style, ariaAttributes, api, docId, generation, size,
   );
 }
 
-function Results({ api, doc, results, current, onPick }: { api: HexmapApi; doc: DocumentInfo; results: AllResults; current: number | null; onPick(offset: number): void }) {
+function Results({ api, doc, results, current, onPick }: { api: HexmapApi; doc: DocumentInfo; results: AllResults; current: number | null; onPick(offset: number, index: number): void }) {
   const snippets = useMemo(() => new Map<string, Uint8Array>(), []);
   const rowProps: ResultRowProps = useMemo(
     () => ({
@@ -528,12 +596,13 @@ function Results({ api, doc, results, current, onPick }: { api: HexmapApi; doc: 
       size: doc.size,
       hits: results.hits,
       length: results.length,
+      lengths: results.lengths,
       current,
       digits: offsetDigits(doc.size),
       snippets,
-      onPick,
+      onPick: (offset: number) => onPick(offset, results.hits.indexOf(offset)),
     }),
-    [api, doc.docId, doc.generation, doc.size, results.hits, results.length, current, snippets, onPick],
+    [api, doc.docId, doc.generation, doc.size, results.hits, results.length, results.lengths, current, snippets, onPick],
   );
   const shown = results.hits.length;
   const summary = !results.done

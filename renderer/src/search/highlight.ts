@@ -5,10 +5,14 @@
 export interface FoundRanges {
   /** Sorted hit offsets (find-all results, or the one current hit). */
   starts: readonly number[];
-  /** Pattern length in bytes. */
+  /** Pattern length in bytes (regex: the longest hit; `lengths` gives each one's). */
   length: number;
+  /** Regex hits: each hit's length, parallel to starts (they do not overlap). */
+  lengths?: readonly number[];
   /** The current hit (shown as the selection too), or null. */
   current: number | null;
+  /** The current hit's length when it differs from `length` (regex). */
+  currentLength?: number;
 }
 
 /** The last index i with starts[i] <= offset, or -1. */
@@ -29,7 +33,7 @@ function lastAtOrBefore(starts: readonly number[], offset: number): number {
 /** "" (no hit), "hit", or "hit hitnow" (inside the current hit; not "cur": HexRow ghosts classes containing "cur"). */
 export function foundClass(offset: number, f: FoundRanges | null | undefined): string {
   if (!f || f.length <= 0) return "";
-  if (f.current !== null && offset >= f.current && offset < f.current + f.length) return "hit hitnow";
+  if (f.current !== null && offset >= f.current && offset < f.current + (f.currentLength ?? f.length)) return "hit hitnow";
   const i = lastAtOrBefore(f.starts, offset);
-  return i >= 0 && offset < f.starts[i]! + f.length ? "hit" : "";
+  return i >= 0 && offset < f.starts[i]! + (f.lengths ? (f.lengths[i] ?? f.length) : f.length) ? "hit" : "";
 }

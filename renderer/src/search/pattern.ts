@@ -4,18 +4,35 @@
 // UTF-16LE/BE or ASCII.
 
 import type { SearchPatternSpec } from "../../../app/protocol/search";
-import type { SearchEncoding } from "../../../app/protocol/search-constants";
+import { MAX_REGEX_PATTERN_CHARS, type SearchEncoding } from "../../../app/protocol/search-constants";
+import { RegexSyntaxError, translateRegex } from "../../../app/engine/regex-syntax";
 
-export type SearchMode = "hex" | "text";
+export type SearchMode = "hex" | "text" | "regex";
 
 export interface SearchQuery {
   mode: SearchMode;
   text: string;
   encoding: SearchEncoding;
   ignoreCase: boolean;
+  /** Regex mode: match UTF-8 characters instead of bytes. */
+  utf8?: boolean;
 }
 
+/** length: the pattern's length in bytes (regex: 0, each hit has its own). */
 export type PatternCheck = { ok: true; spec: SearchPatternSpec; length: number } | { ok: false; error: string };
+
+/** Regex mode: the same parser as the host's (app/engine/regex-syntax.ts), its sentence and 1-based position. */
+export function checkRegex(pattern: string, ignoreCase: boolean, utf8: boolean): PatternCheck {
+  if (pattern.length === 0) return { ok: false, error: "The regular expression is empty: type a pattern" };
+  if (pattern.length > MAX_REGEX_PATTERN_CHARS) return { ok: false, error: `The regular expression is longer than ${MAX_REGEX_PATTERN_CHARS} characters` };
+  try {
+    translateRegex(pattern, { ignoreCase, utf8 });
+  } catch (err) {
+    if (err instanceof RegexSyntaxError) return { ok: false, error: `Invalid regular expression: ${err.message}` };
+    return { ok: false, error: `Invalid regular expression: ${(err as Error).message}` };
+  }
+  return { ok: true, spec: { kind: "regex", regex: pattern, ignoreCase, utf8 }, length: 0 };
+}
 
 const HEX = /^[0-9a-fA-F?]$/;
 
@@ -54,6 +71,7 @@ function utf8Length(text: string): number {
 }
 
 export function checkPattern(q: SearchQuery): PatternCheck {
+  if (q.mode === "regex") return checkRegex(q.text, q.ignoreCase, q.utf8 === true);
   if (q.mode === "hex") {
     const r = checkHex(q.text);
     return r.ok ? { ok: true, spec: { kind: "hex", hex: q.text }, length: r.length } : r;

@@ -8,7 +8,8 @@ import type { SearchDone } from "../../../app/protocol/search";
 
 export interface SearchCallbacks {
   onProgress?(done: number, total: number): void;
-  onHits?(offsets: number[]): void;
+  /** lengths: regex hits only, parallel to offsets. */
+  onHits?(offsets: number[], lengths?: number[]): void;
 }
 
 export interface SearchHandle {
@@ -99,7 +100,7 @@ export class SearchJobs {
         if (e.total > 0) job.callbacks.onProgress?.(e.done, e.total);
         break;
       case "search-hit":
-        job.callbacks.onHits?.(e.offsets);
+        job.callbacks.onHits?.(e.offsets, e.lengths);
         break;
       case "job-done":
         this.running.delete(jobId);
