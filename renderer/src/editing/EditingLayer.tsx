@@ -9,7 +9,8 @@ import type { DocumentInfo } from "../api";
 import { baseName, groupDigits, hex, humanSize } from "../format";
 import { parseByteSize } from "../shm/size";
 import { EditSession, MAX_FILL_PATTERN, type EditDialog, type JobView } from "./session";
-import { parseFillByte, parseFillPattern, parseOffset } from "./text";
+import { parseFillByte, parseFillPattern, parseHexText, parseOffset, textBytes } from "./text";
+import { checkPattern, type SearchMode } from "../search/pattern";
 import "./editing.css";
 
 export function useEditSnapshot(editing: EditSession) {
@@ -24,6 +25,12 @@ export function useEditingWindow(editing: EditSession, docs: readonly DocumentIn
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const ctrl = e.ctrlKey || e.metaKey;
+      if (ctrl && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "h") {
+        // Find & Replace, as in HxD.
+        e.preventDefault();
+        if (latest.current.active) editing.openReplace(latest.current.active);
+        return;
+      }
       if (!ctrl || e.altKey || e.key.toLowerCase() !== "s") return;
       e.preventDefault();
       const doc = latest.current.active;
@@ -245,6 +252,8 @@ function DialogFor({ dialog, editing, doc, job }: { dialog: EditDialog; editing:
       return <FillDialog dialog={dialog} editing={editing} />;
     case "insert-bytes":
       return doc ? <InsertBytesDialog dialog={dialog} editing={editing} doc={doc} /> : null;
+    case "replace":
+      return doc ? <ReplaceDialog dialog={dialog} editing={editing} /> : null;
     case "delete-range":
       return doc ? <DeleteRangeDialog dialog={dialog} editing={editing} doc={doc} /> : null;
     case "save-as":
@@ -332,6 +341,91 @@ function countText(n: number): string {
 }
 
 /** Insert bytes…: a count (4096, 0x1000, 1 GiB), a byte or a hex pattern, at an offset (the cursor). */
+/** Find & Replace (Ctrl+H): a hex, text or regex pattern; a replacement of any length in hex or text; Replace all. */
+function ReplaceDialog({ dialog, editing }: { dialog: Extract<EditDialog, { kind: "replace" }>; editing: EditSession }) {
+  const [mode, setMode] = useState<SearchMode>("text");
+  const [find, setFind] = useState("");
+  const [ignoreCase, setIgnoreCase] = useState(false);
+  const [withMode, setWithMode] = useState<"hex" | "text">("text");
+  const [replacement, setReplacement] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<string | null>(null);
+  const check = find.length === 0 ? null : checkPattern({ mode, text: find, encoding: "utf8", ignoreCase: mode !== "hex" && ignoreCase });
+  const rep = withMode === "text" ? ({ ok: true, bytes: textBytes(replacement) } as const) : replacement.trim() === "" ? ({ ok: true, bytes: new Uint8Array(0) } as const) : parseHexText(replacement);
+  const repError = rep.ok ? null : "The replacement must be hex digits in pairs, like DE AD BE EF (or empty, to delete)";
+  const ready = check !== null && check.ok && rep.ok && !busy;
+  return (
+    <Modal
+      title="Find & Replace"
+      testId="replace-dialog"
+      onCancel={editing.closeDialog}
+      onSubmit={() => {
+        if (!ready || !check?.ok || !rep.ok) return;
+        setBusy(true);
+        setResult(null);
+        const what = mode === "hex" ? `hex ${find}` : mode === "regex" ? `/${find}/` : JSON.stringify(find);
+        void editing.replaceAll(dialog.docId, check.spec, rep.bytes, what).then((n) => {
+          setBusy(false);
+          setResult(n === null ? "Nothing was replaced (see the message)." : `${groupDigits(n)} replaced.`);
+        });
+      }}
+    >
+      <label className="edit-field">
+        <span className="edit-field-label">Find</span>
+        <span className="replace-row">
+          <select aria-label="Find as" data-testid="replace-find-mode" value={mode} onChange={(e) => setMode(e.target.value as SearchMode)}>
+            <option value="text">Text</option>
+            <option value="hex">Hex</option>
+            <option value="regex">Regex</option>
+          </select>
+          <input data-testid="replace-find" aria-label="Find" value={find} onChange={(e) => setFind(e.target.value)} spellCheck={false} autoComplete="off" />
+        </span>
+        {check && !check.ok ? (
+          <span className="dialog-error" role="alert" data-testid="replace-find-error">
+            {check.error}
+          </span>
+        ) : null}
+      </label>
+      <label className="replace-check">
+        <input type="checkbox" data-testid="replace-ignore-case" checked={ignoreCase} disabled={mode === "hex"} onChange={(e) => setIgnoreCase(e.target.checked)} /> Any case (ASCII letters)
+      </label>
+      <label className="edit-field">
+        <span className="edit-field-label">Replace with</span>
+        <span className="replace-row">
+          <select aria-label="Replace with, as" data-testid="replace-with-mode" value={withMode} onChange={(e) => setWithMode(e.target.value as "hex" | "text")}>
+            <option value="text">Text (UTF-8)</option>
+            <option value="hex">Hex</option>
+          </select>
+          <input data-testid="replace-with" aria-label="Replace with" value={replacement} onChange={(e) => setReplacement(e.target.value)} spellCheck={false} autoComplete="off" />
+        </span>
+        {repError ? (
+          <span className="dialog-error" role="alert" data-testid="replace-with-error">
+            {repError}
+          </span>
+        ) : (
+          <span className="dialog-hint">any length; empty deletes the matches</span>
+        )}
+      </label>
+      <p className="dialog-hint">
+        Every match, left to right, without overlaps, in the document as you see it; one undo step; nothing is written until you save.
+      </p>
+      {result ? (
+        <p data-testid="replace-result" role="status">
+          {result}
+        </p>
+      ) : null}
+      <div className="dialog-buttons">
+        <button type="button" data-testid="replace-close" onClick={editing.closeDialog}>
+          Close
+        </button>
+        <button type="submit" className="primary" data-testid="replace-all" disabled={!ready}>
+          {busy ? "Replacing…" : "Replace all"}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
 function InsertBytesDialog({ dialog, editing, doc }: { dialog: Extract<EditDialog, { kind: "insert-bytes" }>; editing: EditSession; doc: DocumentInfo }) {
   const [count, setCount] = useState("1");
   const [fill, setFill] = useState("00");

@@ -16,6 +16,7 @@ import { HostError, type DocumentInfo, type HexmapApi, type HostEvent } from "..
 import { MARK_EDITED, MARK_INSERTED, type PageCache, type Patch, type Shift } from "../pageCache";
 import { baseName, groupDigits, hex, humanSize } from "../format";
 import type { EditResult, EditState, SaveResult, UndoResult } from "../../../app/protocol/messages";
+import type { ReplaceAllResult, SearchPatternSpec } from "../../../app/protocol/search";
 import { parseHexText, textBytes } from "./text";
 import { editFromSizes, type RangeEdit } from "./ranges";
 
@@ -26,7 +27,8 @@ export type EditDialog =
   | { kind: "fill"; docId: string; start: number; length: number }
   | { kind: "insert-bytes"; docId: string; at: number }
   | { kind: "delete-range"; docId: string; start: number; length: number }
-  | { kind: "save-as"; docId: string; name: string };
+  | { kind: "save-as"; docId: string; name: string }
+  | { kind: "replace"; docId: string };
 
 export interface JobView {
   docId: string;
@@ -646,6 +648,43 @@ export class EditSession {
   openFill(doc: DocumentInfo, start: number, length: number): void {
     if (this.refuseReadOnly(doc) || doc.size === 0) return;
     this.set({ dialog: { kind: "fill", docId: doc.docId, start, length } });
+  }
+
+  /** Find & Replace (Ctrl+H). */
+  openReplace(doc: DocumentInfo): void {
+    if (this.refuseReadOnly(doc)) return;
+    this.set({ dialog: { kind: "replace", docId: doc.docId } });
+  }
+
+  /**
+   * Replace all: every non-overlapping match of `pattern` in the document as it is now gives way
+   * to `bytes`, as one undo step (the host's replace-all job). Resolves to the count, or null
+   * when it failed (the reason is in the notice).
+   */
+  async replaceAll(docId: string, pattern: SearchPatternSpec, bytes: Uint8Array, describe: string): Promise<number | null> {
+    const doc = this.hooks.getDoc(docId);
+    if (!doc || this.refuseReadOnly(doc)) return null;
+    this.cursorMoved();
+    const r = await this.enqueue<ReplaceAllResult>(docId, 0, async () => {
+      try {
+        const r = await this.api.request("replace-all", { docId, pattern, bytes });
+        this.applyState(r);
+        if (r.replaced > 0) {
+          // Pages before the first match stand; from there on they are read again.
+          this.cache.advance(docId, r.generation, 1, { shift: { start: r.start, size: r.size } });
+          this.emitEdit(docId, editFromSizes(r.start, r.end, r.sizeBefore, r.size), r.generation);
+        }
+        return r;
+      } catch (err) {
+        this.editFailed(doc, err);
+        return null;
+      }
+    });
+    if (!r) return null;
+    if (r.canceled) this.notify("Replace all was cancelled; nothing was replaced.", "info");
+    else if (r.replaced === 0) this.notify(`No match for ${describe}; nothing was replaced.`, "info");
+    else this.notify(`Replaced ${groupDigits(r.replaced)} ${r.replaced === 1 ? "match" : "matches"} of ${describe} (one undo step; not saved yet).`, "info");
+    return r.replaced;
   }
 
   openInsertBytes(doc: DocumentInfo, at: number): void {
