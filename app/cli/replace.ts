@@ -13,7 +13,8 @@ import type { Writable } from "node:stream";
 import { Editor, type SaveStrategy } from "../engine/editor";
 import { HexmapError, toHexmapError } from "../engine/errors";
 import { TEXT_ENCODINGS, compilePattern, type PatternSpec, type SearchPattern, type TextEncoding } from "../engine/pattern";
-import { compileRegex, fileRegexSource, regexMatches, type CompiledRegex } from "../engine/regex";
+import { compileRegex, fileRegexSource, type CompiledRegex } from "../engine/regex";
+import { checkReplaceRegex, literalReplaceStarts, regexReplaceMatches } from "../engine/replace-matches";
 import { startSearch } from "../engine/search";
 import { UsageError, parseArgs, parseCount } from "./args";
 import { parseHexBytes } from "./patch";
@@ -87,7 +88,11 @@ export function parseReplaceArgs(argv: string[]): ReplaceArgs | "help" {
     } catch (err) {
       return asUsage(err);
     }
-    if (regex.minWidth === 0) throw new UsageError(`${regex.description} can match nothing at all: it would replace between every two bytes; make it match at least one byte`);
+    try {
+      checkReplaceRegex(regex);
+    } catch (err) {
+      return asUsage(err);
+    }
     return { ...base, regex };
   }
   if (options.has("utf8")) throw new UsageError("--utf8 applies to --regex");
@@ -111,60 +116,19 @@ export function parseReplaceArgs(argv: string[]): ReplaceArgs | "help" {
 /** The non-overlapping matches, left to right (at most `max`): starts and lengths. */
 export async function findReplaceMatches(file: string, args: Pick<ReplaceArgs, "literal" | "regex" | "max">): Promise<{ starts: number[]; lengths: number[] | number }> {
   const max = args.max ?? Infinity;
-  const starts: number[] = [];
   if (args.regex) {
-    const lengths: number[] = [];
     const src = fileRegexSource({ path: file }, { sync: true });
-    const stop = new AbortController();
     try {
-      for await (const batch of regexMatches(src, args.regex, { signal: stop.signal })) {
-        for (let i = 0; i < batch.starts.length && starts.length < max; i++) {
-          starts.push(batch.starts[i]!);
-          lengths.push(batch.ends[i]! - batch.starts[i]!);
-        }
-        if (starts.length >= max) {
-          stop.abort();
-          break;
-        }
-      }
-      return { starts, lengths };
+      return await regexReplaceMatches(src, args.regex, max);
     } finally {
       src.close();
     }
   }
   const pattern = args.literal!;
-  const len = pattern.bytes.length;
-  // The native scan reports overlapping occurrences ("aa" in "aaaa": 3); a dense pattern could
-  // report billions. So it runs in rounds of CHUNK occurrences, each cancelled once it has them,
-  // the next starting after the last one seen; the non-overlapping ones are kept as they come.
-  const CHUNK = 1 << 18;
-  let nextFree = 0;
-  let from = 0;
-  for (;;) {
-    const stop = new AbortController();
-    let seen = 0;
-    let last = -1;
-    const r = await startSearch(
-      { path: file },
-      { pattern, direction: "all", from, maxHits: CHUNK },
-      {
-        signal: stop.signal,
-        onHits: (hits) => {
-          for (const h of hits) {
-            last = h;
-            if (++seen >= CHUNK) stop.abort();
-            if (h < nextFree || starts.length >= max) continue;
-            starts.push(h);
-            nextFree = h + len;
-          }
-          if (starts.length >= max) stop.abort();
-        },
-      },
-    );
-    if (starts.length >= max || (!r.canceled && r.total <= seen) || last < 0) break;
-    from = last + 1;
-  }
-  return { starts, lengths: len };
+  const starts = await literalReplaceStarts(pattern.bytes.length, max, (from, maxHits, stop, onHits) =>
+    startSearch({ path: file }, { pattern, direction: "all", from, maxHits }, { signal: stop, onHits }),
+  );
+  return { starts, lengths: pattern.bytes.length };
 }
 
 export async function runReplace(argv: string[], out: Writable = process.stdout): Promise<number> {

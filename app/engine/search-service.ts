@@ -8,8 +8,9 @@ import { Document } from "./document";
 import { isEditable, type EditableFile } from "./edit-service";
 import { HexmapError, toHexmapError } from "./errors";
 import { compilePattern, type SearchPattern } from "./pattern";
-import { compileRegex, fileRegexSource, regexMatches, regexSearch, snapshotRegexSource, type CompiledRegex } from "./regex";
+import { compileRegex, fileRegexSource, regexSearch, snapshotRegexSource, type CompiledRegex } from "./regex";
 import { startSearch } from "./search";
+import { checkReplaceRegex, literalReplaceStarts, regexReplaceMatches } from "./replace-matches";
 import { searchSnapshot } from "./snapshot-search";
 import { isLiveSharedMemory } from "./shm-service";
 import type { ServiceDocument } from "./service";
@@ -241,72 +242,31 @@ export async function replaceAllIn(
   const ed = doc.editor;
   const snap = ed.snapshot();
   const file = ed.document;
-  const starts: number[] = [];
+  let starts: number[];
   let lengths: number[] | number;
   if (req.pattern.kind === "regex") {
     const re = compileRegex(req.pattern.regex, { ignoreCase: req.pattern.ignoreCase === true, utf8: req.pattern.utf8 === true });
-    if (re.minWidth === 0) throw new HexmapError("EINVAL", `${re.description} can match nothing at all: it would replace between every two bytes; make it match at least one byte`);
-    const lens: number[] = [];
+    checkReplaceRegex(re);
     const src = snapshotRegexSource(snap, file);
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
     try {
-      for await (const b of regexMatches(src, re, { signal: stop.signal, onProgress: progress })) {
-        for (let i = 0; i < b.starts.length && starts.length < max; i++) {
-          starts.push(b.starts[i]!);
-          lens.push(b.ends[i]! - b.starts[i]!);
-        }
-        if (starts.length >= max) {
-          stop.abort();
-          break;
-        }
-      }
+      ({ starts, lengths } = await regexReplaceMatches(src, re, max, signal, progress));
     } finally {
-      signal.removeEventListener("abort", onAbort);
       src.close();
     }
-    lengths = lens;
   } else {
     const pattern = compilePattern(
       req.pattern.kind === "hex"
         ? { kind: "hex", hex: req.pattern.hex }
         : { kind: "text", text: req.pattern.text, encoding: req.pattern.encoding, ignoreCase: req.pattern.ignoreCase === true },
     );
-    const len = pattern.bytes.length;
-    lengths = len;
-    // Overlapping hits could be billions for a dense pattern: rounds of CHUNK, each stopped once it has them.
-    const CHUNK = 1 << 18;
-    let nextFree = 0;
-    let from = 0;
-    while (!signal.aborted) {
-      const stop = new AbortController();
-      const onAbort = () => stop.abort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      let seen = 0;
-      let last = -1;
-      let r;
-      try {
-        r = await searchSnapshot(snap, file, { pattern, direction: "all", from, maxHits: CHUNK }, {
-          signal: stop.signal,
-          onProgress: (done, total) => progress(from + done, from + total),
-          onHits: (hits) => {
-            for (const h of hits) {
-              last = h;
-              if (++seen >= CHUNK) stop.abort();
-              if (h < nextFree || starts.length >= max) continue;
-              starts.push(h);
-              nextFree = h + len;
-            }
-            if (starts.length >= max) stop.abort();
-          },
-        });
-      } finally {
-        signal.removeEventListener("abort", onAbort);
-      }
-      if (starts.length >= max || (!r.canceled && r.total <= seen) || last < 0) break;
-      from = last + 1;
-    }
+    lengths = pattern.bytes.length;
+    starts = await literalReplaceStarts(
+      pattern.bytes.length,
+      max,
+      (from, maxHits, stop, onHits) =>
+        searchSnapshot(snap, file, { pattern, direction: "all", from, maxHits }, { signal: stop, onProgress: (done, total) => progress(from + done, from + total), onHits }),
+      signal,
+    );
   }
   const nothing = { ...doc.state(docId), start: 0, end: 0, sizeBefore };
   if (signal.aborted) return { ...nothing, replaced: 0, canceled: true };
