@@ -6,31 +6,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { Document } from "../../app/engine/document";
-import { Editor } from "../../app/engine/editor";
-import { loadKsy, loadKsyFile, textResolver, type KsyText } from "../../app/structure/ksy";
-import { detectFormat, loadShippedFormat } from "../../app/structure/formats";
+import { loadShippedFormat } from "../../app/structure/formats";
 import { parseStructure, type ParseSource } from "../../app/structure/parse";
 import { GiB, cleanupFixtures, makeTempDir } from "../fixtures";
-import { at, field, struct, val, walk, type Node } from "./helpers";
+import { at, counting, field, ksy, struct, val, walk } from "./helpers";
 
 after(() => cleanupFixtures());
 
-const ksy = (text: string, name = "t"): ReturnType<typeof loadKsy> => loadKsy({ name, text }, textResolver([]));
-
-/** A source that counts what is read. */
-function counting(bytes: Uint8Array): ParseSource & { reads: number; bytes: number } {
-  const s = {
-    size: bytes.length,
-    reads: 0,
-    bytes: 0,
-    async read(offset: number, length: number) {
-      s.reads++;
-      s.bytes += length;
-      return bytes.subarray(offset, offset + length);
-    },
-  };
-  return s;
-}
 
 describe("big files", () => {
   test("an ELF header at 5 GiB of a 6 GiB sparse file: --offset, instances seek there, bounded reads", async () => {

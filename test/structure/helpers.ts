@@ -1,7 +1,10 @@
-// Shared by the structure tests: run `hexmap struct` as users do, walk its JSON tree.
+// Shared by the structure tests: run `hexmap struct` as users do, walk its JSON tree; a .ksy from
+// text and a source that counts its reads.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { loadKsy, textResolver } from "../../app/structure/ksy";
+import type { ParseSource } from "../../app/structure/parse";
 
 export const root = path.resolve(__dirname, "..", "..", "..");
 export const bin = path.join(root, "bin", "hexmap.js");
@@ -77,4 +80,22 @@ export function* walk(n: Node): Generator<Node> {
   yield n;
   for (const c of n.fields ?? []) yield* walk(c);
   for (const c of n.items ?? []) yield* walk(c);
+}
+
+/** A .ksy from text, without imports. */
+export const ksy = (text: string, name = "t"): ReturnType<typeof loadKsy> => loadKsy({ name, text }, textResolver([]));
+
+/** A source that counts what is read. */
+export function counting(bytes: Uint8Array): ParseSource & { reads: number; bytes: number } {
+  const s = {
+    size: bytes.length,
+    reads: 0,
+    bytes: 0,
+    async read(offset: number, length: number) {
+      s.reads++;
+      s.bytes += length;
+      return bytes.subarray(offset, offset + length);
+    },
+  };
+  return s;
 }
